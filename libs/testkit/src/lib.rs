@@ -1,0 +1,16 @@
+//! Starts the real servers Parlor's tests talk to, each on a free loopback
+//! port with its own temporary directory, and stops and cleans them up on
+//! drop, so tests run in parallel and leave nothing behind.
+//!
+//! It never fakes a server: a test that needs NATS gets a real `nats-server`.
+//!
+//! # Layout
+//!
+//! * [`nats`] — `NatsServer`: `nats-server -js` with a temp store; stop and
+//!   restart on the same directory and port for crash tests.
+//! * [`port`] — free loopback ports and waiting for a port to accept.
+
+pub mod nats;
+pub mod port;
+
+pub use nats::{NatsServer, TestkitError};
