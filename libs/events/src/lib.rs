@@ -2,7 +2,8 @@
 //! typed conversation and ledger events, the id and money newtypes they are
 //! made of, and the upcasters that keep old schemas readable.
 //!
-//! This crate owns the *shape* of what is written to NATS JetStream (DESIGN §2).
+//! This crate owns the *shape* of what crosses service boundaries: what is
+//! written to NATS JetStream (DESIGN §2) and the commands of DESIGN §6.
 //! It never does I/O: appending, loading and subscribing live in `eventstore`.
 //!
 //! # Layout
@@ -11,12 +12,15 @@
 //!   `AccountId`, `EventId` (UUID v7), `CorrelationId`.
 //! * [`credits`] — `Credits`, integer money, and `Posting`, one leg of a
 //!   double-entry movement.
+//! * [`command`] — request/reply bodies between services on core NATS
+//!   (DESIGN §6), with the `{"error": {code, message}}` refusal shape.
 //! * [`conversation`] — `ConversationEvent`, everything that happens to a call.
 //! * [`ledger`] — `LedgerEvent`, balanced sets of postings.
 //! * [`envelope`] — `Envelope<E>`: metadata + typed event; encode/decode.
 //! * [`upcast`] — old `schema` versions rewritten to the current one on read.
 //! * [`error`] — `DecodeError`, which names the type and version it refused.
 
+pub mod command;
 pub mod conversation;
 pub mod credits;
 pub mod envelope;

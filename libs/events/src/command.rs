@@ -1,0 +1,183 @@
+//! The request/reply messages between services over core NATS (DESIGN §6).
+//!
+//! Requests are imperative (`HoldCredits`); a reply is either the success
+//! body or `{"error": {"code", "message"}}` — a refusal is a normal reply,
+//! never a timeout.
+
+use serde::{Deserialize, Serialize};
+
+use crate::credits::Credits;
+use crate::ids::{AgentId, ConversationId, CorrelationId, EventId, UserId};
+
+/// Subjects of the commands, answered by a queue group named after the service.
+pub mod subject {
+    pub const SESSION_START: &str = "cmd.session.start";
+    pub const LEDGER_HOLD: &str = "cmd.ledger.hold";
+    pub const LEDGER_GRANT: &str = "cmd.ledger.grant";
+    pub const LEDGER_BALANCE: &str = "cmd.ledger.balance";
+
+    /// Client → agent frames of one live conversation.
+    pub fn live_in(conversation: impl std::fmt::Display) -> String {
+        format!("live.{conversation}.in")
+    }
+
+    /// Agent → client frames of one live conversation.
+    pub fn live_out(conversation: impl std::fmt::Display) -> String {
+        format!("live.{conversation}.out")
+    }
+}
+
+/// Why a command was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalCode {
+    InsufficientCredits,
+    AgentNotFound,
+    /// Too many live conversations (for this user, or for the service).
+    Busy,
+    /// The request itself is malformed.
+    InvalidRequest,
+    /// A dependency (ElevenLabs, the log) cannot be reached now.
+    Unavailable,
+}
+
+/// The body of a refusal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub code: RefusalCode,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(code: RefusalCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// A reply on the wire: the success body, or `{"error": {...}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Reply<T> {
+    Refused { error: Refusal },
+    Done(T),
+}
+
+impl<T> Reply<T> {
+    pub fn into_result(self) -> Result<T, Refusal> {
+        match self {
+            Self::Done(t) => Ok(t),
+            Self::Refused { error } => Err(error),
+        }
+    }
+}
+
+impl<T> From<Result<T, Refusal>> for Reply<T> {
+    fn from(result: Result<T, Refusal>) -> Self {
+        match result {
+            Ok(t) => Self::Done(t),
+            Err(error) => Self::Refused { error },
+        }
+    }
+}
+
+/// `cmd.ledger.hold`: reserve credits before a conversation starts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HoldCredits {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    pub agent_id: AgentId,
+    pub correlation_id: CorrelationId,
+}
+
+/// The hold placed (repeating the command for the same conversation
+/// answers the same hold).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldPlaced {
+    pub held: Credits,
+    /// What the user can still spend after the hold.
+    pub available: Credits,
+}
+
+/// `cmd.ledger.grant`: give a user credits. `grant_id` makes a retry harmless.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GrantCredits {
+    pub grant_id: EventId,
+    pub user_id: UserId,
+    pub credits: Credits,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `cmd.ledger.balance`: read a user's balance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GetBalance {
+    pub user_id: UserId,
+}
+
+/// A user's money, as the ledger knows it now (the reply to grant and balance).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Balance {
+    /// Spendable: granted minus charged minus held.
+    pub available: Credits,
+    /// Reserved by live conversations.
+    pub held: Credits,
+}
+
+/// `cmd.session.start`: open a live conversation for a user and agent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StartSession {
+    pub user_id: UserId,
+    pub agent_id: AgentId,
+    pub correlation_id: CorrelationId,
+    /// The client's `conversation_initiation_client_data`, passed upstream as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiation: Option<serde_json::Value>,
+}
+
+/// The live conversation is open; frames flow on these subjects.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionStarted {
+    pub conversation_id: ConversationId,
+    /// Client → agent (the gateway publishes here).
+    pub subject_in: String,
+    /// Agent → client (the gateway subscribes here).
+    pub subject_out: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_refusal_is_an_error_object_and_success_is_the_body() {
+        let refused: Reply<Balance> = Err(Refusal::new(
+            RefusalCode::InsufficientCredits,
+            "balance 0 < 400",
+        ))
+        .into();
+        assert_eq!(
+            serde_json::to_value(&refused).expect("json"),
+            json!({"error": {"code": "insufficient_credits", "message": "balance 0 < 400"}})
+        );
+        let done: Reply<Balance> =
+            serde_json::from_value(json!({"available": 10, "held": 5})).expect("reply");
+        assert_eq!(
+            done.into_result(),
+            Ok(Balance {
+                available: Credits::new(10),
+                held: Credits::new(5)
+            })
+        );
+        let back: Reply<Balance> =
+            serde_json::from_value(json!({"error": {"code": "busy", "message": "x"}}))
+                .expect("reply");
+        assert_eq!(
+            back.into_result().map_err(|r| r.code),
+            Err(RefusalCode::Busy)
+        );
+    }
+}
