@@ -1,0 +1,71 @@
+//! `parlor`: the one command for running and inspecting Parlor on a machine.
+//!
+//! It owns process orchestration and developer tooling: `up` starts the
+//! whole stack (nats-server as a child, then the four services in this
+//! process), `events` prints an aggregate's events. It holds no business
+//! rules of its own: everything it runs lives in the services and libs.
+//!
+//! # Layout
+//!
+//! * [`up`] — `parlor up`.
+//! * [`events_cmd`] — `parlor events <aggregate>`.
+//! * [`nats_child`] — nats-server as a child process with a data directory.
+
+mod events_cmd;
+mod nats_child;
+mod up;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "parlor", version, about = "Run and inspect Parlor")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the whole stack on this machine until Ctrl-C.
+    Up,
+    /// Print the events of one conversation (24-hex id) or account
+    /// (`user-<id>`, `system-<name>`), one JSON envelope per line.
+    Events {
+        aggregate: String,
+        /// NATS server holding the log.
+        #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match Cli::parse().command {
+        Command::Up => up::run(up::UpConfig::from_env()).await,
+        Command::Events {
+            aggregate,
+            nats_url,
+        } => events_cmd::run(&aggregate, &nats_url).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(clippy::print_stderr)]
+fn report(e: &anyhow::Error) {
+    eprintln!("parlor: {e:#}");
+}
