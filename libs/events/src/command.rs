@@ -27,6 +27,20 @@ pub mod subject {
     }
 }
 
+/// How frames travel on the live subjects (`live.<id>.in` / `.out`).
+///
+/// One NATS message carries one WebSocket text frame, its body the frame's
+/// JSON exactly as received (the ElevenLabs protocol passes through
+/// untouched). A message with the [`CLOSE_CODE_HEADER`](live::CLOSE_CODE_HEADER)
+/// header is instead the end of that direction: the header holds the
+/// WebSocket close code, the body the close reason; nothing follows it.
+/// The gateway sends 1006 when its client vanished without a close frame.
+pub mod live {
+    pub const CLOSE_CODE_HEADER: &str = "Parlor-Close-Code";
+    /// Frames one side may have in flight before it stops reading its socket.
+    pub const RELAY_BUFFER: usize = 256;
+}
+
 /// Why a command was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
