@@ -4,7 +4,7 @@
 use async_nats::jetstream::consumer::{DeliverPolicy, pull::OrderedConfig};
 use bytes::Bytes;
 use events::{DomainEvent, Envelope, RawEnvelope};
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{Stream, StreamExt};
 
 use crate::error::Error;
 use crate::store::EventStore;
@@ -72,8 +72,11 @@ impl EventStore {
         Ok(futures::stream::iter(messages)
             .flatten()
             .take(take)
-            .map_err(|e| Error::Unavailable(e.to_string()))
-            .and_then(|message| async move { to_log_message(&message) }))
+            .map(|message| {
+                message
+                    .map_err(|e| Error::Unavailable(e.to_string()))
+                    .and_then(|m| to_log_message(&m))
+            }))
     }
 }
 

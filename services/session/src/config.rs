@@ -1,17 +1,84 @@
 //! The session service's configuration, from environment variables.
 
-/// Where the session service finds its dependencies.
+use std::time::Duration;
+
+use elevenlabs::{ApiKey, Endpoints};
+
+/// Where the session service finds NATS and ElevenLabs, and its limits.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// `NATS_URL`, default `nats://127.0.0.1:4222`.
     pub nats_url: String,
+    /// `PARLOR_SESSION_INSTANCE`, default `session-1`: this copy's stable
+    /// name. Conversations it owned and never ended are closed as
+    /// `session_lost` when a copy of the same name starts again.
+    pub instance: String,
+    /// `ELEVENLABS_BASE_URL` (default the real `https://api.elevenlabs.io`;
+    /// the simulator's URL under `parlor up`).
+    pub endpoints: Endpoints,
+    /// `ELEVENLABS_API_KEY`: held by this service only, never printed.
+    pub api_key: ApiKey,
+    /// `PARLOR_SESSION_MAX_LIVE`, default 200: live calls per copy before `busy`.
+    pub max_live: usize,
+    /// How long to wait for the client's `conversation_initiation_client_data`
+    /// before opening upstream without it (some clients send none).
+    pub initiation_wait: Duration,
+    /// `PARLOR_COST_TIMEOUT_SECS`, default 600: how long to poll ElevenLabs
+    /// for a finished call's record.
+    pub cost_timeout: Duration,
+    pub cost_poll: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("ELEVENLABS_API_KEY is not set (the session service holds the ElevenLabs key)")]
+    MissingApiKey,
+    #[error("ELEVENLABS_BASE_URL: {0}")]
+    BaseUrl(#[from] elevenlabs::ConfigError),
+    #[error("{name} `{value}` is not a whole number")]
+    Number { name: &'static str, value: String },
 }
 
 impl Config {
-    pub fn from_env() -> Self {
+    /// Defaults for everything but the ElevenLabs connection.
+    pub fn new(nats_url: impl Into<String>, endpoints: Endpoints, api_key: ApiKey) -> Self {
         Self {
-            nats_url: std::env::var("NATS_URL")
-                .unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned()),
+            nats_url: nats_url.into(),
+            instance: "session-1".to_owned(),
+            endpoints,
+            api_key,
+            max_live: 200,
+            initiation_wait: Duration::from_secs(1),
+            cost_timeout: Duration::from_secs(600),
+            cost_poll: Duration::from_secs(1),
         }
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            var(name).map_or(Ok(default), |value| {
+                value
+                    .parse()
+                    .map_err(|_| ConfigError::Number { name, value })
+            })
+        };
+        let endpoints = match var("ELEVENLABS_BASE_URL") {
+            Some(base) => Endpoints::from_http_base(&base)?,
+            None => Endpoints::default(),
+        };
+        let api_key = ApiKey::new(var("ELEVENLABS_API_KEY").ok_or(ConfigError::MissingApiKey)?);
+        let mut config = Self::new(
+            var("NATS_URL").unwrap_or_else(|| "nats://127.0.0.1:4222".to_owned()),
+            endpoints,
+            api_key,
+        );
+        if let Some(instance) = var("PARLOR_SESSION_INSTANCE") {
+            config.instance = instance;
+        }
+        config.max_live =
+            usize::try_from(number("PARLOR_SESSION_MAX_LIVE", 200)?).unwrap_or(usize::MAX);
+        config.cost_timeout = Duration::from_secs(number("PARLOR_COST_TIMEOUT_SECS", 600)?);
+        Ok(config)
     }
 }

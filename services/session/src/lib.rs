@@ -1,31 +1,44 @@
-//! The session service owns one live ElevenLabs conversation per session task: it answers `cmd.session.start`, relays the conversation's live frames, and turns what happens on the wire into conversation events. It holds the ElevenLabs API key.
+//! The session service owns live ElevenLabs conversations: one task per
+//! call answers `cmd.session.start`, opens the upstream WebSocket with the
+//! API key only this service holds, relays frames between the gateway's
+//! live subjects and ElevenLabs, and turns what happens on the wire into
+//! conversation events; after the call it reads ElevenLabs' cost and
+//! analysis into the log.
 //!
-//! It never decides money (the ledger does) and never writes read models (the projector does).
+//! It never decides money (it asks the ledger for a hold and reports
+//! facts) and never writes read models.
 //!
 //! # Layout
 //!
 //! * [`config`] — `Config` from the environment.
-//! * [`run`] — connects to the event log and serves until `shutdown`.
+//! * `service` — `run`: the start command, call tasks, shutdown.
+//! * `call` — one conversation's relay loop.
+//! * `turns` — server events → domain events, with turn latency.
+//! * `ending` — how a call ended → `ended`/`failed` and the client's close.
+//! * `live` — frames and closes on the live subjects.
+//! * `log` — the conversation's single writer (version in memory).
+//! * `postcall` — ElevenLabs' record → `cost_reported`, `analysis_reported`.
+//! * `recovery` — at start, close what a previous run lost.
 
+mod call;
 pub mod config;
+mod ending;
+mod live;
+mod log;
+mod postcall;
+mod recovery;
+mod service;
+mod turns;
 
-use std::future::Future;
-
-pub use config::Config;
-use eventstore::EventStore;
+pub use config::{Config, ConfigError};
+pub use service::run;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
     EventLog(#[from] eventstore::Error),
-}
-
-/// Runs the session service until `shutdown` completes.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
-    let store = EventStore::connect(&config.nats_url).await?;
-    store.ensure_streams().await?;
-    tracing::info!(nats = %config.nats_url, "session ready");
-    shutdown.await;
-    tracing::info!("session stopped");
-    Ok(())
+    #[error("NATS: {0}")]
+    Nats(String),
+    #[error("ElevenLabs client: {0}")]
+    ElevenLabs(String),
 }

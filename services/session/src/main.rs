@@ -1,5 +1,5 @@
-//! The `session` binary: the session service alone, configured by environment
-//! variables (see the README), stopped by Ctrl-C.
+//! The `session` binary: the session service alone, configured by
+//! environment variables (see the README), stopped by Ctrl-C.
 
 use tracing_subscriber::EnvFilter;
 
@@ -14,6 +14,6 @@ async fn main() -> anyhow::Result<()> {
         // If the signal cannot be watched, stopping by kill still works.
         let _ = tokio::signal::ctrl_c().await;
     };
-    session::run(session::Config::from_env(), shutdown).await?;
+    session::run(session::Config::from_env()?, shutdown).await?;
     Ok(())
 }

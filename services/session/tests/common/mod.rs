@@ -1,0 +1,285 @@
+//! A session service between a real nats-server and the ElevenLabs
+//! simulator, with test peers standing for the gateway (live subjects) and
+//! the ledger (hold replies) over the documented contracts.
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use elevenlabs_sim::{SimConfig, Simulator};
+use events::command::live::CLOSE_CODE_HEADER;
+use events::command::{
+    HoldPlaced, Refusal, RefusalCode, Reply, SessionStarted, StartSession, subject,
+};
+use events::{ConversationEvent, ConversationId, CorrelationId, Credits, UserId};
+use eventstore::EventStore;
+use futures::StreamExt;
+use serde_json::{Value, json};
+use testkit::NatsServer;
+use tokio::sync::oneshot;
+
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+pub struct Stack {
+    pub nats: NatsServer,
+    pub sim: Simulator,
+    pub client: async_nats::Client,
+    pub store: EventStore,
+    stop_session: Option<oneshot::Sender<()>>,
+    session: Option<tokio::task::JoinHandle<Result<(), session::Error>>>,
+}
+
+/// Users whose id ends in `0` have no credits: the ledger peer refuses them.
+pub fn broke_user() -> UserId {
+    "65a1b2c3d4e5f60718293a40".parse().expect("user id")
+}
+
+pub fn rich_user() -> UserId {
+    UserId::new()
+}
+
+impl Stack {
+    /// NATS, the simulator and the ledger peer; no session service yet.
+    pub async fn bare() -> Self {
+        let nats = NatsServer::start().expect("nats-server");
+        let sim = Simulator::start(SimConfig::fast())
+            .await
+            .expect("simulator");
+        let client = async_nats::connect(nats.url()).await.expect("nats");
+        let store = EventStore::new(client.clone());
+        store.ensure_streams().await.expect("streams");
+        spawn_ledger_peer(client.clone()).await;
+        Self {
+            nats,
+            sim,
+            client,
+            store,
+            stop_session: None,
+            session: None,
+        }
+    }
+
+    /// With an in-process session service named `session-1`.
+    pub async fn start() -> Self {
+        let mut stack = Self::bare().await;
+        stack.start_session(stack.session_config()).await;
+        stack
+    }
+
+    pub fn session_config(&self) -> session::Config {
+        let endpoints =
+            elevenlabs::Endpoints::from_http_base(&self.sim.http_base_url()).expect("sim url");
+        let mut config = session::Config::new(
+            self.nats.url(),
+            endpoints,
+            elevenlabs::ApiKey::new(self.sim.api_key()),
+        );
+        config.cost_poll = Duration::from_millis(20);
+        config.initiation_wait = Duration::from_millis(300);
+        config
+    }
+
+    pub async fn start_session(&mut self, config: session::Config) {
+        let (stop, stopped) = oneshot::channel::<()>();
+        self.session = Some(tokio::spawn(session::run(config, async {
+            let _ = stopped.await;
+        })));
+        self.stop_session = Some(stop);
+        self.wait_until_answering().await;
+    }
+
+    /// Ready once a session service answers: a malformed start is refused, not ignored.
+    pub async fn wait_until_answering(&self) {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let answer = tokio::time::timeout(
+                Duration::from_millis(500),
+                self.client.request(subject::SESSION_START, "{}".into()),
+            )
+            .await;
+            if let Ok(Ok(reply)) = answer {
+                let body: Value = serde_json::from_slice(&reply.payload).expect("json");
+                assert_eq!(body["error"]["code"], "invalid_request");
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the session service never answered"
+            );
+        }
+    }
+
+    pub async fn stop_session(&mut self) {
+        if let Some(stop) = self.stop_session.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.session.take() {
+            task.await.expect("join").expect("clean stop");
+        }
+    }
+
+    pub async fn start_call(&self, user: UserId) -> Result<Call, Refusal> {
+        let command = StartSession {
+            user_id: user,
+            agent_id: self.sim.default_agent_id().parse().expect("agent id"),
+            correlation_id: CorrelationId::new(),
+            initiation: None,
+        };
+        let reply = self
+            .client
+            .request(
+                subject::SESSION_START,
+                serde_json::to_vec(&command).expect("json").into(),
+            )
+            .await
+            .expect("reply");
+        let started = serde_json::from_slice::<Reply<SessionStarted>>(&reply.payload)
+            .expect("reply")
+            .into_result()?;
+        let out = self
+            .client
+            .subscribe(started.subject_out.clone())
+            .await
+            .expect("subscribe");
+        Ok(Call {
+            client: self.client.clone(),
+            started,
+            out,
+        })
+    }
+
+    /// Waits until the conversation's log holds an event matching `done`.
+    pub async fn events_until(
+        &self,
+        conversation: ConversationId,
+        done: impl Fn(&ConversationEvent) -> bool,
+    ) -> Vec<ConversationEvent> {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let loaded = self
+                .store
+                .load::<ConversationEvent>(conversation)
+                .await
+                .expect("load");
+            let events: Vec<_> = loaded
+                .events
+                .into_iter()
+                .map(|s| s.envelope.event)
+                .collect();
+            if events.iter().any(&done) {
+                return events;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "log never reached the expected event: {events:#?}"
+            );
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+async fn spawn_ledger_peer(client: async_nats::Client) {
+    let mut holds = client
+        .subscribe(subject::LEDGER_HOLD)
+        .await
+        .expect("subscribe");
+    tokio::spawn(async move {
+        while let Some(request) = holds.next().await {
+            let body: Value = serde_json::from_slice(&request.payload).unwrap_or_default();
+            let broke = body["user_id"].as_str().is_some_and(|u| u.ends_with('0'));
+            let reply: Reply<HoldPlaced> = if broke {
+                Err(Refusal::new(
+                    RefusalCode::InsufficientCredits,
+                    "balance 0 is below the 400 credits a call needs",
+                ))
+            } else {
+                Ok(HoldPlaced {
+                    held: Credits::new(4000),
+                    available: Credits::new(6000),
+                })
+            }
+            .into();
+            if let Some(to) = request.reply {
+                let _ = client
+                    .publish(to, serde_json::to_vec(&reply).expect("json").into())
+                    .await;
+            }
+        }
+    });
+}
+
+/// The gateway's side of one live conversation.
+pub struct Call {
+    client: async_nats::Client,
+    pub started: SessionStarted,
+    out: async_nats::Subscriber,
+}
+
+/// What the gateway receives on `live.<id>.out`.
+#[derive(Debug)]
+pub enum Out {
+    Frame(Value),
+    Close(u16, String),
+}
+
+impl Call {
+    pub async fn send(&self, frame: Value) {
+        self.client
+            .publish(self.started.subject_in.clone(), frame.to_string().into())
+            .await
+            .expect("publish");
+    }
+
+    pub async fn close(&self, code: u16) {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(CLOSE_CODE_HEADER, code.to_string().as_str());
+        self.client
+            .publish_with_headers(self.started.subject_in.clone(), headers, "bye".into())
+            .await
+            .expect("publish");
+    }
+
+    pub async fn next(&mut self) -> Out {
+        let message = tokio::time::timeout(DEADLINE, self.out.next())
+            .await
+            .expect("a frame in time")
+            .expect("open");
+        match message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(CLOSE_CODE_HEADER))
+        {
+            Some(code) => Out::Close(
+                code.as_str().parse().expect("code"),
+                String::from_utf8_lossy(&message.payload).into_owned(),
+            ),
+            None => Out::Frame(serde_json::from_slice(&message.payload).expect("json frame")),
+        }
+    }
+
+    /// Reads until a frame of `kind` (answering nothing; pings are the session's job).
+    pub async fn until(&mut self, kind: &str) -> Value {
+        loop {
+            match self.next().await {
+                Out::Frame(frame) if frame["type"] == kind => return frame,
+                Out::Frame(_) => {}
+                Out::Close(code, reason) => {
+                    panic!("closed {code} {reason} while waiting for {kind}")
+                }
+            }
+        }
+    }
+
+    /// Reads until the close.
+    pub async fn until_close(&mut self) -> (u16, String) {
+        loop {
+            if let Out::Close(code, reason) = self.next().await {
+                return (code, reason);
+            }
+        }
+    }
+
+    pub async fn init(&self) {
+        self.send(json!({"type": "conversation_initiation_client_data", "conversation_config_override": {}})).await;
+    }
+}
