@@ -1,16 +1,19 @@
 //! `parlor`: the one command for running and inspecting Parlor on a machine.
 //!
 //! It owns process orchestration and developer tooling: `up` starts the
-//! whole stack (nats-server as a child, then the four services in this
-//! process), `events` prints an aggregate's events. It holds no business
-//! rules of its own: everything it runs lives in the services and libs.
+//! whole stack (nats-server as a child, mongo-memory, the simulator, the
+//! four services in this process), `demo` runs a conversation against it,
+//! `events` prints an aggregate's events. It holds no business rules of its
+//! own: everything it runs lives in the services and libs.
 //!
 //! # Layout
 //!
 //! * [`up`] — `parlor up`.
+//! * [`demo`] — `parlor demo`.
 //! * [`events_cmd`] — `parlor events <aggregate>`.
 //! * [`nats_child`] — nats-server as a child process with a data directory.
 
+mod demo;
 mod events_cmd;
 mod nats_child;
 mod up;
@@ -31,6 +34,9 @@ struct Cli {
 enum Command {
     /// Start the whole stack on this machine until Ctrl-C.
     Up,
+    /// Run a simulated conversation against `parlor up`; print the
+    /// Conversation document and the demo user's balance.
+    Demo,
     /// Print the events of one conversation (24-hex id) or account
     /// (`user-<id>`, `system-<name>`), one JSON envelope per line.
     Events {
@@ -51,6 +57,7 @@ async fn main() -> ExitCode {
         .init();
     let result = match Cli::parse().command {
         Command::Up => up::run(up::UpConfig::from_env()).await,
+        Command::Demo => demo::run().await,
         Command::Events {
             aggregate,
             nats_url,

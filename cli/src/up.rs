@@ -1,38 +1,75 @@
-//! `parlor up`: the whole stack on one machine, stopped cleanly by Ctrl-C.
+//! `parlor up`: the whole stack on one machine. nats-server as a child with
+//! its store in the data directory, mongo-memory unless `MONGODB_URI` is
+//! set, the simulator unless `ELEVENLABS_API_KEY` is set, the four
+//! services, and a demo user with credits. Ctrl-C stops everything.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use anyhow::Context;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
+use anyhow::{Context, bail};
+use elevenlabs::{ApiKey, Endpoints};
+use elevenlabs_sim::{SimConfig, Simulator};
+use events::command::{Balance, GrantCredits, Reply, subject};
+use events::{Credits, EventId, UserId};
+use gateway::{JwtSecret, Role};
+use mongo_memory::MongoMemory;
+use parlor::stack::{Stack, StackConfig};
+use serde::{Deserialize, Serialize};
 
 use crate::nats_child::NatsChild;
 
+/// Credits the demo user starts with (about 25 minutes at 400 per minute).
+const DEMO_CREDITS: i64 = 10_000;
+const DEMO_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+const LEDGER_WAIT: Duration = Duration::from_secs(15);
+
 /// `parlor up`'s configuration, from the environment (see the README).
 pub struct UpConfig {
-    /// `PARLOR_DATA_DIR`, default `.parlor`.
     data_dir: PathBuf,
-    /// `PARLOR_HTTP_ADDR`, default `127.0.0.1:8080`.
     http_addr: String,
-    /// `NATS_URL`: use that server instead of starting one.
     nats_url: Option<String>,
-    /// `PARLOR_NATS_PORT`, default 4222: where the child nats-server listens.
     nats_port: String,
+    mongodb_uri: Option<String>,
+    elevenlabs_api_key: Option<String>,
+    elevenlabs_base_url: Option<String>,
+    elevenlabs_agent_id: Option<String>,
 }
 
 impl UpConfig {
     pub fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         Self {
-            data_dir: var("PARLOR_DATA_DIR")
-                .unwrap_or_else(|| ".parlor".to_owned())
-                .into(),
+            data_dir: data_dir(),
             http_addr: var("PARLOR_HTTP_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             nats_url: var("NATS_URL"),
             nats_port: var("PARLOR_NATS_PORT").unwrap_or_else(|| "4222".to_owned()),
+            mongodb_uri: var("MONGODB_URI"),
+            elevenlabs_api_key: var("ELEVENLABS_API_KEY"),
+            elevenlabs_base_url: var("ELEVENLABS_BASE_URL"),
+            elevenlabs_agent_id: var("ELEVENLABS_AGENT_ID"),
         }
     }
+}
+
+/// `PARLOR_DATA_DIR`, default `.parlor`.
+pub fn data_dir() -> PathBuf {
+    std::env::var("PARLOR_DATA_DIR")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| ".parlor".to_owned())
+        .into()
+}
+
+/// What `parlor demo` needs to reach the running stack; written by `up`.
+#[derive(Serialize, Deserialize)]
+pub struct DemoInfo {
+    pub gateway_url: String,
+    pub nats_url: String,
+    pub mongodb_uri: String,
+    pub agent_id: String,
+    pub user_id: UserId,
+    pub token: String,
 }
 
 pub async fn run(config: UpConfig) -> anyhow::Result<()> {
@@ -42,8 +79,11 @@ pub async fn run(config: UpConfig) -> anyhow::Result<()> {
             config.http_addr
         )
     })?;
-    let (nats, nats_url) = match config.nats_url {
-        Some(url) => (None, url),
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating PARLOR_DATA_DIR {}", config.data_dir.display()))?;
+
+    let nats = match &config.nats_url {
+        Some(_) => None,
         None => {
             let port = config.nats_port.parse().with_context(|| {
                 format!(
@@ -51,97 +91,158 @@ pub async fn run(config: UpConfig) -> anyhow::Result<()> {
                     config.nats_port
                 )
             })?;
-            let child = NatsChild::start(&config.data_dir.join("nats"), port).await?;
-            let url = child.url();
-            (Some(child), url)
+            Some(NatsChild::start(&config.data_dir.join("nats"), port).await?)
         }
     };
-    let result = run_services(http_addr, &nats_url).await;
+    let nats_url = config
+        .nats_url
+        .clone()
+        .or_else(|| nats.as_ref().map(NatsChild::url))
+        .unwrap_or_default();
+
+    let mongo = match &config.mongodb_uri {
+        Some(_) => None,
+        None => Some(
+            MongoMemory::start()
+                .await
+                .context("starting mongo-memory")?,
+        ),
+    };
+    let mongodb_uri = config
+        .mongodb_uri
+        .clone()
+        .or_else(|| mongo.as_ref().map(MongoMemory::uri))
+        .unwrap_or_default();
+
+    let (sim, endpoints, api_key, agent_id) = match &config.elevenlabs_api_key {
+        Some(key) => {
+            let endpoints = match &config.elevenlabs_base_url {
+                Some(base) => Endpoints::from_http_base(base)?,
+                None => Endpoints::default(),
+            };
+            let Some(agent) = config.elevenlabs_agent_id.clone() else {
+                bail!("ELEVENLABS_AGENT_ID must name your agent when ELEVENLABS_API_KEY is set");
+            };
+            (None, endpoints, ApiKey::new(key.clone()), agent)
+        }
+        None => {
+            let sim = Simulator::start(SimConfig::default())
+                .await
+                .context("starting the ElevenLabs simulator")?;
+            let endpoints = Endpoints::from_http_base(&sim.http_base_url())?;
+            let (key, agent) = (
+                ApiKey::new(sim.api_key()),
+                sim.default_agent_id().to_owned(),
+            );
+            (Some(sim), endpoints, key, agent)
+        }
+    };
+
+    let jwt_secret = JwtSecret::from_env_or_random()?;
+    let mut stack = Stack::start(StackConfig {
+        http_addr,
+        nats_url: nats_url.clone(),
+        mongodb_uri: mongodb_uri.clone(),
+        mongodb_database: "parlor".to_owned(),
+        elevenlabs: endpoints,
+        elevenlabs_api_key: api_key,
+        jwt_secret: jwt_secret.clone(),
+        session_instance: "session-1".to_owned(),
+        run_session: true,
+    })
+    .await?;
+    let gateway_url = format!("http://{}", stack.gateway_addr());
+
+    let outcome = async {
+        let user_id = UserId::new();
+        let balance = grant_demo_credits(&nats_url, user_id).await?;
+        let demo = DemoInfo {
+            gateway_url: gateway_url.clone(),
+            nats_url: nats_url.clone(),
+            mongodb_uri: mongodb_uri.clone(),
+            agent_id: agent_id.clone(),
+            user_id,
+            token: gateway::issue_token(&jwt_secret, user_id, Role::User, DEMO_TOKEN_TTL),
+        };
+        let demo_path = config.data_dir.join("demo.json");
+        std::fs::write(&demo_path, serde_json::to_vec_pretty(&demo)?)
+            .with_context(|| format!("writing {}", demo_path.display()))?;
+        announce(&demo, sim.as_ref(), balance);
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {
+                tracing::info!("stopping");
+                Ok(())
+            }
+            e = stack.failed() => Err(e),
+        }
+    }
+    .await;
+
+    let stopped = stack.stop().await;
+    if let Some(sim) = sim {
+        sim.shutdown().await;
+    }
+    if let Some(mongo) = mongo {
+        mongo.shutdown().await;
+    }
     if let Some(nats) = nats {
         nats.stop().await;
     }
-    result
+    outcome.and(stopped)
 }
 
-async fn run_services(http_addr: SocketAddr, nats_url: &str) -> anyhow::Result<()> {
-    let (stop, stopped) = watch::channel(false);
-    let gateway = gateway::Application::build(gateway::Config {
-        http_addr,
-        nats_url: nats_url.to_owned(),
-    })
-    .await?;
-    let gateway_addr = gateway.addr();
-
-    let url = nats_url.to_owned();
-    let mut services = JoinSet::new();
-    let shutdown = until(&stopped);
-    services.spawn(named("gateway", async move {
-        Ok(gateway.run_until_stopped(shutdown).await?)
-    }));
-    let mut config = session::Config::from_env();
-    config.nats_url = url.clone();
-    let shutdown = until(&stopped);
-    services.spawn(named("session", async move {
-        Ok(session::run(config, shutdown).await?)
-    }));
-    let mut config = ledger::Config::from_env();
-    config.nats_url = url.clone();
-    let shutdown = until(&stopped);
-    services.spawn(named("ledger", async move {
-        Ok(ledger::run(config, shutdown).await?)
-    }));
-    let mut config = projector::Config::from_env();
-    config.nats_url = url;
-    let shutdown = until(&stopped);
-    services.spawn(named("projector", async move {
-        Ok(projector::run(config, shutdown).await?)
-    }));
-
-    announce(gateway_addr, nats_url);
-
-    let mut first_error = None;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
-        Some(done) = services.join_next() => first_error = exit_error(done),
-    }
-    let _ = stop.send(true);
-    while let Some(done) = services.join_next().await {
-        if first_error.is_none() {
-            first_error = exit_error(done);
+/// Grants the demo user's credits, waiting for the ledger to come up.
+async fn grant_demo_credits(nats_url: &str, user_id: UserId) -> anyhow::Result<Balance> {
+    let client = async_nats::connect(nats_url)
+        .await
+        .context("connecting to NATS")?;
+    let grant = GrantCredits {
+        grant_id: EventId::new(),
+        user_id,
+        credits: Credits::new(DEMO_CREDITS),
+        reason: Some("parlor up demo user".to_owned()),
+    };
+    let body = serde_json::to_vec(&grant)?;
+    let deadline = tokio::time::Instant::now() + LEDGER_WAIT;
+    loop {
+        match tokio::time::timeout(
+            Duration::from_secs(2),
+            client.request(subject::LEDGER_GRANT, body.clone().into()),
+        )
+        .await
+        {
+            Ok(Ok(reply)) => {
+                return serde_json::from_slice::<Reply<Balance>>(&reply.payload)?
+                    .into_result()
+                    .map_err(|r| {
+                        anyhow::anyhow!("the ledger refused the demo grant: {}", r.message)
+                    });
+            }
+            // The grant id makes a retry harmless; no responders yet means the ledger is starting.
+            _ if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Ok(Err(e)) => bail!("the ledger did not answer the demo grant: {e}"),
+            Err(_) => bail!("the ledger did not answer the demo grant in time"),
         }
-    }
-    first_error.map_or(Ok(()), Err)
-}
-
-/// Completes once `stop` has been sent (or its sender dropped).
-fn until(stopped: &watch::Receiver<bool>) -> impl Future<Output = ()> + Send + 'static {
-    let mut stopped = stopped.clone();
-    async move {
-        // An error means the sender is gone: stop as well.
-        let _ = stopped.wait_for(|s| *s).await;
-    }
-}
-
-type ServiceResult = (&'static str, anyhow::Result<()>);
-
-async fn named(
-    name: &'static str,
-    service: impl Future<Output = anyhow::Result<()>>,
-) -> ServiceResult {
-    (name, service.await)
-}
-
-fn exit_error(done: Result<ServiceResult, tokio::task::JoinError>) -> Option<anyhow::Error> {
-    match done {
-        Ok((_, Ok(()))) => None,
-        Ok((name, Err(e))) => Some(e.context(format!("the {name} service stopped"))),
-        Err(e) => Some(anyhow::Error::new(e).context("a service panicked")),
     }
 }
 
 #[allow(clippy::print_stdout)]
-fn announce(gateway: SocketAddr, nats_url: &str) {
-    println!("gateway: http://{gateway}");
-    println!("nats:    {nats_url}");
-    println!("parlor is ready (Ctrl-C stops it)");
+fn announce(demo: &DemoInfo, sim: Option<&Simulator>, balance: Balance) {
+    println!("gateway:    {}", demo.gateway_url);
+    println!("nats:       {}", demo.nats_url);
+    println!("mongodb:    {}", demo.mongodb_uri);
+    match sim {
+        Some(sim) => println!("elevenlabs: simulator at {}", sim.http_base_url()),
+        None => println!("elevenlabs: the real service (ELEVENLABS_API_KEY)"),
+    }
+    println!("agent id:   {}", demo.agent_id);
+    println!(
+        "demo user:  {} ({} credits)",
+        demo.user_id,
+        balance.available.get()
+    );
+    println!("demo token: {}", demo.token);
+    println!("parlor is ready: `parlor demo` runs a conversation; Ctrl-C stops everything");
 }

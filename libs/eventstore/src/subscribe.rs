@@ -4,8 +4,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use async_nats::jetstream::AckKind;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
+use async_nats::jetstream::{AckKind, Message};
 use futures::StreamExt;
 
 use crate::error::Error;
@@ -95,8 +95,9 @@ impl EventStore {
 }
 
 impl Subscription {
-    /// Handles events until `shutdown` completes; the event being handled
-    /// then is finished and acked first.
+    /// Handles events until `shutdown` completes. Each event is handled as
+    /// it arrives; shutdown is noticed between events, never inside a
+    /// handler.
     pub async fn run<F, Fut>(
         &self,
         shutdown: impl Future<Output = ()>,
@@ -110,9 +111,19 @@ impl Subscription {
         loop {
             let batch = tokio::select! {
                 () = &mut shutdown => return Ok(()),
-                batch = self.fetch(IDLE_WAIT) => batch?,
+                batch = self.request(IDLE_WAIT) => batch?,
             };
-            if let Step::Failed { .. } = self.handle_batch(batch, &mut handler).await? {
+            let mut batch = std::pin::pin!(batch);
+            let mut outcome = Outcome::default();
+            loop {
+                let next = tokio::select! {
+                    () = &mut shutdown => return Ok(()),
+                    next = batch.next() => next,
+                };
+                let Some(message) = next else { break };
+                self.handle(message, &mut handler, &mut outcome).await?;
+            }
+            if outcome.failed {
                 tokio::select! {
                     () = &mut shutdown => return Ok(()),
                     () = tokio::time::sleep(self.config.retry_delay) => {}
@@ -128,11 +139,29 @@ impl Subscription {
         F: FnMut(LogMessage) -> Fut,
         Fut: Future<Output = Result<(), HandlerError>>,
     {
-        let batch = self.fetch(Duration::ZERO).await?;
-        self.handle_batch(batch, &mut handler).await
+        let batch = self.request(Duration::ZERO).await?;
+        let mut batch = std::pin::pin!(batch);
+        let mut outcome = Outcome::default();
+        while let Some(message) = batch.next().await {
+            self.handle(message, &mut handler, &mut outcome).await?;
+        }
+        Ok(match outcome {
+            Outcome {
+                failed: true,
+                handled,
+                ..
+            } => Step::Failed { handled },
+            Outcome { handled: 0, .. } => Step::CaughtUp,
+            Outcome { handled, .. } => Step::Advanced(handled),
+        })
     }
 
-    async fn fetch(&self, wait: Duration) -> Result<Vec<async_nats::jetstream::Message>, Error> {
+    /// Asks for up to `max_in_flight` events, waiting up to `wait` for the
+    /// first (not at all when zero); they stream in as the server sends them.
+    async fn request(
+        &self,
+        wait: Duration,
+    ) -> Result<impl futures::Stream<Item = Result<Message, Error>> + use<>, Error> {
         let unavailable = |e: &dyn std::fmt::Display| Error::Unavailable(format!("fetching: {e}"));
         let messages = if wait.is_zero() {
             self.consumer
@@ -141,8 +170,7 @@ impl Subscription {
                 .messages()
                 .await
                 .map_err(|e| unavailable(&e))?
-                .collect::<Vec<_>>()
-                .await
+                .left_stream()
         } else {
             self.consumer
                 .batch()
@@ -151,54 +179,62 @@ impl Subscription {
                 .messages()
                 .await
                 .map_err(|e| unavailable(&e))?
-                .collect::<Vec<_>>()
-                .await
+                .right_stream()
         };
-        messages
-            .into_iter()
-            .map(|m| m.map_err(|e| unavailable(&e)))
-            .collect()
+        Ok(messages.map(move |m| m.map_err(|e| Error::Unavailable(format!("fetching: {e}")))))
     }
 
-    async fn handle_batch<F, Fut>(
+    /// Handles one delivered event in order. After a failure in this batch
+    /// every later event is nacked too, oldest first, so redelivery keeps
+    /// the stream's order.
+    async fn handle<F, Fut>(
         &self,
-        batch: Vec<async_nats::jetstream::Message>,
+        message: Result<Message, Error>,
         handler: &mut F,
-    ) -> Result<Step, Error>
+        outcome: &mut Outcome,
+    ) -> Result<(), Error>
     where
         F: FnMut(LogMessage) -> Fut,
         Fut: Future<Output = Result<(), HandlerError>>,
     {
-        if batch.is_empty() {
-            return Ok(Step::CaughtUp);
+        let message = message?;
+        let nak = |message: Message| async move {
+            message
+                .ack_with(AckKind::Nak(Some(self.config.retry_delay)))
+                .await
+                .map_err(|e| Error::Unavailable(format!("nak: {e}")))
+        };
+        if outcome.failed {
+            return nak(message).await;
         }
-        for (handled, message) in batch.iter().enumerate() {
-            let log = to_log_message(message)?;
-            let sequence = log.sequence;
-            match handler(log).await {
-                Ok(()) => message
+        let log = to_log_message(&message)?;
+        let sequence = log.sequence;
+        match handler(log).await {
+            Ok(()) => {
+                message
                     .double_ack()
                     .await
-                    .map_err(|e| Error::Unavailable(format!("ack of {sequence}: {e}")))?,
-                Err(error) => {
-                    tracing::warn!(
-                        consumer = %self.config.durable,
-                        sequence,
-                        %error,
-                        "handler failed; the event will be redelivered"
-                    );
-                    // Nak the failed event and everything after it, oldest
-                    // first, so redelivery keeps the stream's order.
-                    let delay = Some(self.config.retry_delay);
-                    for rest in &batch[handled..] {
-                        rest.ack_with(AckKind::Nak(delay))
-                            .await
-                            .map_err(|e| Error::Unavailable(format!("nak: {e}")))?;
-                    }
-                    return Ok(Step::Failed { handled });
-                }
+                    .map_err(|e| Error::Unavailable(format!("ack of {sequence}: {e}")))?;
+                outcome.handled += 1;
+                Ok(())
+            }
+            Err(error) => {
+                tracing::warn!(
+                    consumer = %self.config.durable,
+                    sequence,
+                    %error,
+                    "handler failed; the event will be redelivered"
+                );
+                outcome.failed = true;
+                nak(message).await
             }
         }
-        Ok(Step::Advanced(batch.len()))
     }
+}
+
+/// What happened to one batch so far.
+#[derive(Default)]
+struct Outcome {
+    handled: usize,
+    failed: bool,
 }

@@ -1,5 +1,7 @@
 //! The ledger service's configuration, from environment variables.
 
+use std::str::FromStr;
+
 /// Where the ledger service finds its dependencies.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -13,5 +15,24 @@ impl Config {
             nats_url: std::env::var("NATS_URL")
                 .unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned()),
         }
+    }
+}
+
+/// An environment variable that is set but unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}={value:?} is not a valid whole number")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+}
+
+/// `name` parsed as a number, `default` when unset.
+pub(crate) fn env_number<N: FromStr>(name: &'static str, default: N) -> Result<N, ConfigError> {
+    match std::env::var(name) {
+        Err(_) => Ok(default),
+        Ok(value) => value
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError { name, value }),
     }
 }

@@ -1,31 +1,79 @@
-//! The ledger service owns the double-entry credit accounts of DESIGN §4: holds, charges, cost per minute, adjustments to ElevenLabs' reported cost, reconciliation. It answers `cmd.ledger.*` and appends ledger events.
+//! The ledger service owns the double-entry credit accounts of DESIGN §4:
+//! holds, charges, adjustments to ElevenLabs' reported cost. It answers
+//! `cmd.ledger.hold`/`grant`/`balance`, follows conversation events to
+//! charge calls, and appends ledger events to `ledger.<account>`.
 //!
 //! It never talks to users or to ElevenLabs, and never writes read models.
+//!
+//! Money rules: integer credits; every event a balanced set of postings
+//! between a user account and the system accounts (grants, holds, usage,
+//! adjustments), so the sum of all balances is always zero. A call is
+//! charged exactly once and adjusted at most once, however often its events
+//! are redelivered or replayed and however many ledger copies run: each
+//! append expects the user account's version the decision was made on, and
+//! a conflict reloads that account and decides again.
+//!
+//! # Configuration (environment)
+//!
+//! * `NATS_URL` — default `nats://127.0.0.1:4222`.
+//! * `PARLOR_CREDITS_PER_MINUTE` — the rate of the duration estimate,
+//!   default 400 (ElevenLabs Creator tier, protocol doc §4.2).
+//! * `PARLOR_MIN_START_SECS` — a user must cover this much call to start one,
+//!   default 60.
+//! * `PARLOR_HOLD_SECS` — held per call while it runs (capped at what the
+//!   user has), default 600, ElevenLabs' default maximum call length.
 //!
 //! # Layout
 //!
 //! * [`config`] — `Config` from the environment.
-//! * [`run`] — connects to the event log and serves until `shutdown`.
+//! * [`pricing`] — `Pricing`: the estimate, the minimum, the hold size.
+//! * [`account`] — `State`, `Account`, `ConversationMoney`; `State::apply`.
+//! * [`decide`] — `Command` and `decide(&State, &Pricing, &Command)`, pure.
+//! * [`hold`], [`grant`], [`charge`], [`adjust`] — each command's rules.
+//! * [`book`] — `Book`: decide → append with expected version → apply.
+//! * [`commands`] — `cmd.ledger.*` request/reply handlers.
+//! * [`consumer`] — the durable `ledger` subscription on CONVERSATIONS.
+//! * [`tail`] — follows LEDGER so other copies' appends show here.
+//! * [`service`] — `Ledger`: start, `run`, `step` (for tests).
 
+pub mod account;
+pub mod adjust;
+pub mod book;
+pub mod charge;
+pub mod commands;
 pub mod config;
+pub mod consumer;
+pub mod decide;
+pub mod grant;
+pub mod hold;
+pub mod pricing;
+pub mod service;
+pub mod tail;
+
+#[cfg(test)]
+mod given;
 
 use std::future::Future;
 
-pub use config::Config;
-use eventstore::EventStore;
+pub use config::{Config, ConfigError};
+pub use pricing::Pricing;
+pub use service::Ledger;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
     EventLog(#[from] eventstore::Error),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("nats: {0}")]
+    Nats(String),
 }
 
-/// Runs the ledger service until `shutdown` completes.
+/// Runs the ledger service until `shutdown` completes, with pricing from
+/// the environment.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
-    let store = EventStore::connect(&config.nats_url).await?;
-    store.ensure_streams().await?;
-    tracing::info!(nats = %config.nats_url, "ledger ready");
-    shutdown.await;
-    tracing::info!("ledger stopped");
-    Ok(())
+    Ledger::start(&config, Pricing::from_env()?)
+        .await?
+        .run(shutdown)
+        .await
 }

@@ -5,11 +5,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use events::command::subject;
 use events::conversation::{Failed, FailureReason};
 use events::{ConversationEvent, ConversationId};
 use eventstore::{EventStore, ReplayFrom, StreamName};
 use futures::TryStreamExt;
 
+use crate::live::Outgoing;
 use crate::log::{ConversationLog, Party};
 
 /// A conversation this copy must finish.
@@ -101,11 +103,19 @@ pub async fn orphans(store: &EventStore, instance: &str) -> Result<Vec<Orphan>, 
 }
 
 impl Orphan {
-    /// Closes the conversation as lost, if it never ended.
-    pub async fn close_if_unterminated(&mut self) -> Result<(), eventstore::Error> {
+    /// Closes the conversation as lost, if it never ended, and tells a
+    /// gateway still holding its client (1011).
+    pub async fn close_if_unterminated(
+        &mut self,
+        client: &async_nats::Client,
+    ) -> Result<(), eventstore::Error> {
         if !self.unterminated {
             return Ok(());
         }
+        let conversation_id = self.log.party().conversation_id;
+        Outgoing::new(client.clone(), subject::live_out(conversation_id))
+            .close(1011, "session lost")
+            .await;
         tracing::warn!(conversation_id = %self.log.party().conversation_id, "closing a conversation lost by a previous run");
         self.log
             .append(ConversationEvent::Failed(Failed {

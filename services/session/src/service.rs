@@ -86,7 +86,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
 
 async fn recover(shared: &Arc<Shared>) -> Result<(), Error> {
     for mut orphan in recovery::orphans(&shared.store, &shared.config.instance).await? {
-        orphan.close_if_unterminated().await?;
+        orphan.close_if_unterminated(shared.store.client()).await?;
         if let Some(elevenlabs_id) = orphan.elevenlabs_id {
             let shared = Arc::clone(shared);
             let mut log = orphan.log;

@@ -1,0 +1,114 @@
+//! `parlor demo`: one simulated conversation through the running stack's
+//! gateway, with ElevenLabs' own protocol (the `elevenlabs` client pointed
+//! at the gateway, the demo token as its API key), then the resulting
+//! Conversation document and the user's balance.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use elevenlabs::{
+    ApiKey, ClientMessage, Conversation, ConversationInitiationClientData, ConversationOptions,
+    Endpoints, ServerEvent, Target,
+};
+use events::command::{Balance, GetBalance, Reply, subject};
+use mongodb::bson::{Document, doc};
+
+use crate::up::{DemoInfo, data_dir};
+
+const LINES: [&str; 2] = ["Hello! What can you do for me?", "Thanks, bye!"];
+const DOCUMENT_WAIT: Duration = Duration::from_secs(60);
+
+#[allow(clippy::print_stdout)]
+pub async fn run() -> anyhow::Result<()> {
+    let path = data_dir().join("demo.json");
+    let demo: DemoInfo = serde_json::from_slice(
+        &std::fs::read(&path)
+            .with_context(|| format!("reading {} (is `parlor up` running?)", path.display()))?,
+    )
+    .with_context(|| format!("{} is not what `parlor up` writes", path.display()))?;
+
+    let endpoints = Endpoints::from_http_base(&demo.gateway_url)?;
+    let target = Target::Agent {
+        agent_id: demo.agent_id.clone(),
+        api_key: Some(ApiKey::new(demo.token.clone())),
+    };
+    // Text-only, so the next line waits for a whole answer instead of
+    // talking over the agent's audio.
+    let init: ConversationInitiationClientData = serde_json::from_value(serde_json::json!({
+        "conversation_config_override": { "conversation": { "text_only": true } }
+    }))?;
+    let mut conversation =
+        Conversation::connect(&endpoints, target, init, &ConversationOptions::default())
+            .await
+            .context("opening a conversation through the gateway")?;
+    let elevenlabs_id = conversation.conversation_id().to_owned();
+    println!("conversation {elevenlabs_id} open");
+
+    let mut lines = LINES.iter();
+    let mut said = false;
+    while let Some(event) = conversation.next_event().await {
+        match event {
+            ServerEvent::AgentResponse(r) => {
+                println!("agent: {}", r.agent_response);
+                if let Some(line) = lines.next() {
+                    println!("user:  {line}");
+                    conversation
+                        .send(ClientMessage::user_message(*line))
+                        .await?;
+                    said = true;
+                }
+            }
+            ServerEvent::UserTranscript(t) if !said => println!("user:  {}", t.user_transcript),
+            _ => {}
+        }
+    }
+    let end = conversation.finish().await?;
+    println!(
+        "ended: {} {}",
+        end.code.map_or(1000, |c| c.as_u16()),
+        end.reason
+    );
+
+    let document = wait_for_document(&demo.mongodb_uri, &elevenlabs_id).await?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(
+            &mongodb::bson::Bson::Document(document).into_relaxed_extjson()
+        )?
+    );
+
+    let client = async_nats::connect(&demo.nats_url).await?;
+    let body = serde_json::to_vec(&GetBalance {
+        user_id: demo.user_id,
+    })?;
+    let reply = client.request(subject::LEDGER_BALANCE, body.into()).await?;
+    let balance = serde_json::from_slice::<Reply<Balance>>(&reply.payload)?
+        .into_result()
+        .map_err(|r| anyhow::anyhow!("balance refused: {}", r.message))?;
+    println!(
+        "balance of {}: {} available, {} held",
+        demo.user_id,
+        balance.available.get(),
+        balance.held.get()
+    );
+    Ok(())
+}
+
+/// The call's document once ElevenLabs' cost is in (`status: done`).
+async fn wait_for_document(uri: &str, elevenlabs_id: &str) -> anyhow::Result<Document> {
+    let conversations = mongodb::Client::with_uri_str(uri)
+        .await?
+        .database("parlor")
+        .collection::<Document>("conversations");
+    let filter = doc! { "metadata.elevenlabs_conversation_id": elevenlabs_id, "status": "done" };
+    let deadline = tokio::time::Instant::now() + DOCUMENT_WAIT;
+    loop {
+        if let Some(document) = conversations.find_one(filter.clone()).await? {
+            return Ok(document);
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!("no finished Conversation document for {elevenlabs_id} after {DOCUMENT_WAIT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

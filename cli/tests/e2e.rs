@@ -1,0 +1,9 @@
+//! The whole stack end to end: nats-server (testkit), mongo-memory, the
+//! ElevenLabs simulator and the four services, driven by clients over the
+//! gateway's WebSocket. One test binary, so the stack links once.
+
+mod e2e {
+    mod calls;
+    pub mod harness;
+    mod load;
+}

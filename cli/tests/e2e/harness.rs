@@ -1,0 +1,299 @@
+//! One stack per test, on free ports, torn down at the end.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use elevenlabs::{
+    ApiKey, Conversation, ConversationInitiationClientData, ConversationOptions, Endpoints, Target,
+};
+use elevenlabs_sim::{SimConfig, Simulator};
+use events::command::{Balance, GetBalance, GrantCredits, Reply, subject};
+use events::{ConversationEvent, ConversationId, Credits, EventId, UserId};
+use eventstore::EventStore;
+use gateway::{JwtSecret, Role};
+use mongo_memory::MongoMemory;
+use mongodb::bson::{Document, doc};
+use parlor::stack::{Stack, StackConfig};
+use testkit::NatsServer;
+
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+pub struct E2e {
+    _nats: NatsServer,
+    pub sim: Simulator,
+    _mongo: Option<MongoMemory>,
+    pub stack: Option<Stack>,
+    pub config: StackConfig,
+    pub secret: JwtSecret,
+    pub client: async_nats::Client,
+    pub store: EventStore,
+    pub conversations: mongodb::Collection<Document>,
+}
+
+impl E2e {
+    pub async fn start() -> Self {
+        Self::start_with(SimConfig::fast()).await
+    }
+
+    pub async fn start_with(sim_config: SimConfig) -> Self {
+        Self::assemble(sim_config, true).await
+    }
+
+    /// Without the session service: the test runs it where it can kill it.
+    pub async fn start_without_session() -> Self {
+        Self::assemble(SimConfig::fast(), false).await
+    }
+
+    async fn assemble(sim_config: SimConfig, run_session: bool) -> Self {
+        let nats = NatsServer::start().expect("nats-server");
+        let sim = Simulator::start(sim_config).await.expect("simulator");
+        let (mongo, mongodb_uri) = match std::env::var("PARLOR_TEST_MONGODB_URI") {
+            Ok(uri) if !uri.is_empty() => (None, uri),
+            _ => {
+                let mongo = MongoMemory::start().await.expect("mongo-memory");
+                let uri = mongo.uri();
+                (Some(mongo), uri)
+            }
+        };
+        let database = format!("parlor_e2e_{}", ConversationId::new());
+        let secret = JwtSecret::random();
+        let config = StackConfig {
+            http_addr: "127.0.0.1:0".parse().expect("addr"),
+            nats_url: nats.url(),
+            mongodb_uri: mongodb_uri.clone(),
+            mongodb_database: database.clone(),
+            elevenlabs: Endpoints::from_http_base(&sim.http_base_url()).expect("sim url"),
+            elevenlabs_api_key: ApiKey::new(sim.api_key()),
+            jwt_secret: secret.clone(),
+            session_instance: "session-e2e".to_owned(),
+            run_session,
+        };
+        let stack = Stack::start(config.clone()).await.expect("stack");
+        let client = async_nats::connect(nats.url()).await.expect("nats");
+        let store = EventStore::new(client.clone());
+        let conversations = mongodb::Client::with_uri_str(&mongodb_uri)
+            .await
+            .expect("mongodb")
+            .database(&database)
+            .collection::<Document>("conversations");
+        Self {
+            _nats: nats,
+            sim,
+            _mongo: mongo,
+            stack: Some(stack),
+            config,
+            secret,
+            client,
+            store,
+            conversations,
+        }
+    }
+
+    /// A user holding `credits`, and their token.
+    pub async fn user(&self, credits: i64) -> (UserId, String) {
+        let user = UserId::new();
+        if credits > 0 {
+            let grant = GrantCredits {
+                grant_id: EventId::new(),
+                user_id: user,
+                credits: Credits::new(credits),
+                reason: None,
+            };
+            let body = serde_json::to_vec(&grant).expect("json");
+            let deadline = Instant::now() + DEADLINE;
+            loop {
+                // Until the ledger is subscribed there are no responders; the grant id makes retries safe.
+                match tokio::time::timeout(
+                    Duration::from_secs(2),
+                    self.client
+                        .request(subject::LEDGER_GRANT, body.clone().into()),
+                )
+                .await
+                {
+                    Ok(Ok(reply)) => {
+                        serde_json::from_slice::<Reply<Balance>>(&reply.payload)
+                            .expect("reply")
+                            .into_result()
+                            .expect("granted");
+                        break;
+                    }
+                    _ => assert!(Instant::now() < deadline, "the ledger never answered"),
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+        (
+            user,
+            gateway::issue_token(&self.secret, user, Role::User, Duration::from_secs(3600)),
+        )
+    }
+
+    pub fn gateway_http(&self) -> String {
+        format!(
+            "http://{}",
+            self.stack.as_ref().expect("running").gateway_addr()
+        )
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!(
+            "ws://{}/v1/convai/conversation?agent_id={}",
+            self.stack.as_ref().expect("running").gateway_addr(),
+            self.sim.default_agent_id()
+        )
+    }
+
+    /// An ElevenLabs-protocol client (the `elevenlabs` crate) talking to the gateway, the token as its API key.
+    pub async fn connect(
+        &self,
+        token: &str,
+        init: serde_json::Value,
+    ) -> Result<Conversation, elevenlabs::ConnectError> {
+        let endpoints = Endpoints::from_http_base(&self.gateway_http()).expect("gateway url");
+        let target = Target::Agent {
+            agent_id: self.sim.default_agent_id().to_owned(),
+            api_key: Some(ApiKey::new(token)),
+        };
+        let init: ConversationInitiationClientData = serde_json::from_value(init).expect("init");
+        Conversation::connect(&endpoints, target, init, &ConversationOptions::default()).await
+    }
+
+    /// Until a session service answers (a malformed start is refused, not ignored).
+    pub async fn wait_for_session(&self) {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let answer = tokio::time::timeout(
+                Duration::from_millis(500),
+                self.client.request(subject::SESSION_START, "{}".into()),
+            )
+            .await;
+            if let Ok(Ok(reply)) = answer {
+                let body: serde_json::Value = serde_json::from_slice(&reply.payload).expect("json");
+                assert_eq!(body["error"]["code"], "invalid_request");
+                return;
+            }
+            assert!(Instant::now() < deadline, "no session service answered");
+        }
+    }
+
+    pub async fn balance(&self, user: UserId) -> Balance {
+        let body = serde_json::to_vec(&GetBalance { user_id: user }).expect("json");
+        let reply = self
+            .client
+            .request(subject::LEDGER_BALANCE, body.into())
+            .await
+            .expect("reply");
+        serde_json::from_slice::<Reply<Balance>>(&reply.payload)
+            .expect("reply")
+            .into_result()
+            .expect("balance")
+    }
+
+    /// Polls the conversation's document until `ready` holds.
+    pub async fn document_where(
+        &self,
+        filter: Document,
+        ready: impl Fn(&Document) -> bool,
+    ) -> Document {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some(found) = self
+                .conversations
+                .find_one(filter.clone())
+                .await
+                .expect("find")
+            {
+                if ready(&found) {
+                    return found;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "document never became ready: {found:#?}"
+                );
+            } else {
+                assert!(Instant::now() < deadline, "no document for {filter}");
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// The document of the call ElevenLabs knows as `elevenlabs_id`, once `ready`.
+    pub async fn document_of(
+        &self,
+        elevenlabs_id: &str,
+        ready: impl Fn(&Document) -> bool,
+    ) -> Document {
+        self.document_where(
+            doc! { "metadata.elevenlabs_conversation_id": elevenlabs_id },
+            ready,
+        )
+        .await
+    }
+
+    /// The conversation's events, once the log holds one matching `done`.
+    pub async fn events_until(
+        &self,
+        conversation: ConversationId,
+        done: impl Fn(&ConversationEvent) -> bool,
+    ) -> Vec<ConversationEvent> {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let loaded = self
+                .store
+                .load::<ConversationEvent>(conversation)
+                .await
+                .expect("load");
+            let events: Vec<_> = loaded
+                .events
+                .into_iter()
+                .map(|s| s.envelope.event)
+                .collect();
+            if events.iter().any(&done) {
+                return events;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "log never reached the expected event: {events:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Waits until the user holds nothing and has been charged (available below `granted`).
+    pub async fn settled_balance(&self, user: UserId, ready: impl Fn(&Balance) -> bool) -> Balance {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let balance = self.balance(user).await;
+            if ready(&balance) {
+                return balance;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "balance never settled: {balance:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stack) = self.stack.take() {
+            stack.stop().await.expect("clean stop");
+        }
+    }
+}
+
+/// `ms` of 16 kHz 16-bit mono PCM, a tone when `loud`, else silence, base64.
+pub fn pcm(ms: u64, loud: bool) -> String {
+    let samples = 16 * ms;
+    let bytes: Vec<u8> = (0..samples)
+        .flat_map(|i| {
+            let v = if loud {
+                ((i as f64 * 0.2).sin() * 12_000.0) as i16
+            } else {
+                0
+            };
+            v.to_le_bytes()
+        })
+        .collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

@@ -1,0 +1,209 @@
+//! The ledger's state: every account's balance, and for each user account
+//! its version on the log, the grants it received and the money of each of
+//! its conversations. Built only by [`State::apply`], which cannot fail.
+
+use std::collections::{HashMap, HashSet};
+
+use events::command::Balance;
+use events::ledger::LedgerEvent;
+use events::{AccountId, ConversationId, Credits, Envelope, EventId, UserId};
+
+/// One account, user or system.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Account {
+    pub opened: bool,
+    /// The sum of every posting to this account; for a user, what they can spend.
+    pub balance: Credits,
+    /// Credits of this user's conversations still on hold.
+    pub held: Credits,
+    /// Stream sequence of this account's last event on `ledger.<account>`:
+    /// what the next append expects.
+    pub version: u64,
+    /// `grant_id`s already booked (a grant's event id is its `grant_id`).
+    pub grants: HashSet<EventId>,
+    pub conversations: HashMap<ConversationId, ConversationMoney>,
+}
+
+/// What the ledger booked for one conversation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConversationMoney {
+    /// Held when the call started; `None`: charged without a hold.
+    pub hold: Option<Credits>,
+    /// Of the hold, what is neither captured nor released yet.
+    pub hold_open: Credits,
+    pub captured: Option<Credits>,
+    pub usage: Option<Credits>,
+    /// ElevenLabs' figure, once the charge was adjusted to it.
+    pub adjusted: Option<Credits>,
+}
+
+impl ConversationMoney {
+    /// The duration estimate has been charged (or superseded by the actual cost).
+    pub fn is_charged(&self) -> bool {
+        let estimate_booked = match self.hold {
+            // The capture comes last of the charge's events, so it marks the
+            // charge as complete even when the excess came before it.
+            Some(_) => self.captured.is_some(),
+            None => self.usage.is_some(),
+        };
+        estimate_booked || self.adjusted.is_some()
+    }
+
+    /// What the duration estimate charged.
+    pub fn estimated(&self) -> Credits {
+        self.captured.unwrap_or_default() + self.usage.unwrap_or_default()
+    }
+}
+
+/// Every account the ledger knows.
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    accounts: HashMap<AccountId, Account>,
+}
+
+impl State {
+    pub fn account(&self, id: AccountId) -> Option<&Account> {
+        self.accounts.get(&id)
+    }
+
+    /// A user's account; an empty one when they have none yet.
+    pub fn user(&self, user: UserId) -> Account {
+        self.account(AccountId::User(user))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn version(&self, id: AccountId) -> u64 {
+        self.account(id).map_or(0, |a| a.version)
+    }
+
+    pub fn balance(&self, user: UserId) -> Balance {
+        let account = self.account(AccountId::User(user));
+        Balance {
+            available: account.map(|a| a.balance).unwrap_or_default(),
+            held: account.map(|a| a.held).unwrap_or_default(),
+        }
+    }
+
+    /// The sum of all balances: zero, always (double entry).
+    pub fn total(&self) -> Credits {
+        self.accounts.values().map(|a| a.balance).sum()
+    }
+
+    /// Applies an event read from the log at `sequence`; one this state
+    /// already holds (sequence not past its account's version) is skipped.
+    /// Returns whether it was applied.
+    pub fn apply(&mut self, sequence: u64, envelope: &Envelope<LedgerEvent>) -> bool {
+        let Ok(aggregate) = envelope.meta.aggregate_id.parse::<AccountId>() else {
+            tracing::error!(
+                aggregate_id = %envelope.meta.aggregate_id,
+                sequence,
+                "ledger event of a non-account aggregate; skipped"
+            );
+            return false;
+        };
+        if sequence <= self.version(aggregate) {
+            return false;
+        }
+        self.apply_new(aggregate, envelope.meta.id, &envelope.event);
+        self.accounts.entry(aggregate).or_default().version = sequence;
+        true
+    }
+
+    /// Applies events this process just appended, which took `aggregate` to `version`.
+    pub fn apply_appended(
+        &mut self,
+        aggregate: AccountId,
+        version: u64,
+        events: &[Envelope<LedgerEvent>],
+    ) {
+        for envelope in events {
+            self.apply_new(aggregate, envelope.meta.id, &envelope.event);
+        }
+        self.accounts.entry(aggregate).or_default().version = version;
+    }
+
+    fn apply_new(&mut self, aggregate: AccountId, id: EventId, event: &LedgerEvent) {
+        // Decoding refuses unbalanced events and `decide` asserts it, so an
+        // unbalanced one here is a bug, not bad input.
+        assert!(
+            event.is_balanced(),
+            "unbalanced ledger event {id}: {event:?}"
+        );
+        let account = self.accounts.entry(aggregate).or_default();
+        match event {
+            LedgerEvent::AccountOpened(_) => account.opened = true,
+            LedgerEvent::CreditsGranted(_) => {
+                account.opened = true;
+                account.grants.insert(id);
+            }
+            LedgerEvent::CreditsHeld(e) => {
+                let money = account.conversations.entry(e.conversation_id).or_default();
+                money.hold = Some(money.hold.unwrap_or_default() + e.credits);
+                money.hold_open = money.hold_open + e.credits;
+                account.held = account.held + e.credits;
+            }
+            LedgerEvent::HoldCaptured(e) => {
+                let money = account.conversations.entry(e.conversation_id).or_default();
+                money.captured = Some(money.captured.unwrap_or_default() + e.credits);
+                money.hold_open = money.hold_open - e.credits;
+                account.held = account.held - e.credits;
+            }
+            LedgerEvent::HoldReleased(e) => {
+                let money = account.conversations.entry(e.conversation_id).or_default();
+                money.hold_open = money.hold_open - e.credits;
+                account.held = account.held - e.credits;
+            }
+            LedgerEvent::UsageCharged(e) => {
+                let money = account.conversations.entry(e.conversation_id).or_default();
+                money.usage = Some(money.usage.unwrap_or_default() + e.credits);
+            }
+            LedgerEvent::ChargeAdjusted(e) => {
+                account
+                    .conversations
+                    .entry(e.conversation_id)
+                    .or_default()
+                    .adjusted = Some(e.actual);
+            }
+        }
+        for posting in event.postings() {
+            let account = self.accounts.entry(posting.account).or_default();
+            account.balance = account.balance + posting.credits;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use events::{AccountId, ConversationId, Credits, UserId};
+
+    use crate::given::{charge, given, grant, hold};
+
+    #[test]
+    fn an_event_already_applied_is_skipped_by_sequence() {
+        let (user, conversation) = (UserId::new(), ConversationId::new());
+        let mut ledger = given(&[grant(user, 1_000), hold(user, conversation)]);
+        let command = charge(user, conversation, 1_000);
+        let events = ledger.when(&command).expect("charged");
+        ledger.then(&command, events);
+        let before = ledger.state.clone();
+        let version = before.version(AccountId::User(user));
+        let replayed = crate::book::envelopes(
+            AccountId::User(user),
+            &grant(user, 5),
+            crate::book::Cause {
+                correlation_id: events::CorrelationId::new(),
+                causation_id: None,
+            },
+            ledger.when(&grant(user, 5)).expect("granted"),
+        );
+        assert!(
+            !ledger.state.apply(version, &replayed[0]),
+            "not past the version"
+        );
+        assert_eq!(ledger.state.user(user), before.user(user));
+        assert!(ledger.state.apply(version + 1, &replayed[0]));
+        assert_eq!(ledger.available(user), 1_000 - 7 + 5);
+        assert_eq!(ledger.state.total(), Credits::ZERO);
+    }
+}

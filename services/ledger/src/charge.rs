@@ -1,0 +1,170 @@
+//! `charge`: a finished call pays its duration estimate, out of its hold
+//! first, and the rest of the hold goes back to the user.
+
+use events::ledger::{HoldCaptured, HoldReleased, LedgerEvent, UsageCharged};
+use events::{AccountId, ConversationId, Credits, Posting, SystemAccount, UserId};
+
+use crate::account::Account;
+use crate::pricing::Pricing;
+
+/// The events still missing for the charge of `conversation`: all of them
+/// the first time; after a partial append only the rest; none once done.
+///
+/// Order matters for that recovery: the excess over the hold is charged
+/// before the capture, and the capture marks the charge complete.
+pub fn decide(
+    account: &Account,
+    pricing: &Pricing,
+    user: UserId,
+    conversation: ConversationId,
+    duration_ms: u64,
+) -> Vec<LedgerEvent> {
+    let money = account
+        .conversations
+        .get(&conversation)
+        .copied()
+        .unwrap_or_default();
+    let user = AccountId::User(user);
+    let mut events = Vec::new();
+    let mut hold_open = money.hold_open;
+    if !money.is_charged() {
+        let estimate = pricing.estimate(duration_ms);
+        let captured = match money.hold {
+            Some(_) => estimate.min(hold_open),
+            None => Credits::ZERO,
+        };
+        let excess = estimate - captured;
+        // A free call without a hold books nothing at all.
+        if excess > Credits::ZERO && money.usage.is_none() {
+            events.push(LedgerEvent::UsageCharged(UsageCharged {
+                conversation_id: conversation,
+                credits: excess,
+                duration_ms,
+                postings: Posting::transfer(user, system(SystemAccount::Usage), excess).to_vec(),
+            }));
+        }
+        if money.hold.is_some() {
+            events.push(LedgerEvent::HoldCaptured(HoldCaptured {
+                conversation_id: conversation,
+                credits: captured,
+                postings: Posting::transfer(
+                    system(SystemAccount::Holds),
+                    system(SystemAccount::Usage),
+                    captured,
+                )
+                .to_vec(),
+            }));
+            hold_open = hold_open - captured;
+        }
+    }
+    if hold_open > Credits::ZERO {
+        events.push(LedgerEvent::HoldReleased(HoldReleased {
+            conversation_id: conversation,
+            credits: hold_open,
+            postings: Posting::transfer(system(SystemAccount::Holds), user, hold_open).to_vec(),
+        }));
+    }
+    events
+}
+
+fn system(account: SystemAccount) -> AccountId {
+    AccountId::System(account)
+}
+
+#[cfg(test)]
+mod tests {
+    use events::ledger::LedgerEvent;
+    use events::{ConversationId, Credits, UserId};
+
+    use crate::given::{charge, given, grant, hold, types};
+
+    fn credits(events: &[LedgerEvent]) -> Vec<i64> {
+        events
+            .iter()
+            .map(|e| match e {
+                LedgerEvent::HoldCaptured(c) => c.credits.get(),
+                LedgerEvent::HoldReleased(r) => r.credits.get(),
+                LedgerEvent::UsageCharged(u) => u.credits.get(),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_ended_call_captures_its_estimate_and_releases_the_rest() {
+        let (user, conversation) = (UserId::new(), ConversationId::new());
+        let mut ledger = given(&[grant(user, 10_000), hold(user, conversation)]);
+        let command = charge(user, conversation, 90_500);
+        let events = ledger.when(&command).expect("charged");
+        assert_eq!(types(&events), ["hold.captured", "hold.released"]);
+        assert_eq!(credits(&events), [604, 4_000 - 604]);
+        ledger.then(&command, events);
+        assert_eq!(ledger.available(user), 10_000 - 604);
+        assert_eq!(ledger.held(user), 0);
+        assert_eq!(ledger.when(&command), Ok(Vec::new()), "charged once");
+        assert_eq!(
+            ledger.when(&charge(user, conversation, 999_999)),
+            Ok(Vec::new()),
+            "a second end with another duration charges nothing either"
+        );
+    }
+
+    #[test]
+    fn a_call_longer_than_its_hold_charges_the_excess_first() {
+        let (user, conversation) = (UserId::new(), ConversationId::new());
+        let mut ledger = given(&[grant(user, 1_000), hold(user, conversation)]);
+        let command = charge(user, conversation, 180_000);
+        let events = ledger.when(&command).expect("charged");
+        assert_eq!(types(&events), ["usage.charged", "hold.captured"]);
+        assert_eq!(credits(&events), [200, 1_000]);
+        ledger.then(&command, events);
+        assert_eq!(ledger.available(user), -200, "the user owes the excess");
+    }
+
+    #[test]
+    fn after_a_partial_append_only_the_missing_events_are_decided() {
+        let (user, conversation) = (UserId::new(), ConversationId::new());
+        let mut ledger = given(&[grant(user, 1_000), hold(user, conversation)]);
+        let command = charge(user, conversation, 180_000);
+        let mut events = ledger.when(&command).expect("charged");
+        events.truncate(1);
+        ledger.then(&command, events);
+        let rest = ledger.when(&command).expect("the rest");
+        assert_eq!(types(&rest), ["hold.captured"]);
+
+        let other = ConversationId::new();
+        let mut ledger = given(&[grant(user, 10_000), hold(user, other)]);
+        let command = charge(user, other, 1_000);
+        let mut events = ledger.when(&command).expect("charged");
+        events.truncate(1);
+        ledger.then(&command, events);
+        let rest = ledger.when(&command).expect("the rest");
+        assert_eq!(types(&rest), ["hold.released"]);
+        assert_eq!(credits(&rest), [4_000 - 7]);
+    }
+
+    #[test]
+    fn without_a_hold_the_call_is_charged_directly_and_a_free_one_books_nothing() {
+        let (user, conversation) = (UserId::new(), ConversationId::new());
+        let ledger = given(&[grant(user, 1_000)]);
+        let events = ledger
+            .when(&charge(user, conversation, 30_000))
+            .expect("charged");
+        assert_eq!(types(&events), ["usage.charged"]);
+        assert_eq!(credits(&events), [200]);
+        assert_eq!(ledger.when(&charge(user, conversation, 0)), Ok(Vec::new()));
+        let stranger = UserId::new();
+        let events = given(&[])
+            .when(&charge(stranger, conversation, 60_000))
+            .expect("charged");
+        assert_eq!(types(&events), ["account.opened", "usage.charged"]);
+        assert_eq!(
+            events[1]
+                .postings()
+                .iter()
+                .map(|p| p.credits)
+                .sum::<Credits>(),
+            Credits::ZERO
+        );
+    }
+}

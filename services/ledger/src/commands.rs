@@ -1,0 +1,153 @@
+//! The `cmd.ledger.*` request/reply handlers (DESIGN §6): core NATS, queue
+//! group `ledger`, JSON bodies. Every request gets a reply; a malformed one
+//! gets an `invalid_request` refusal.
+
+use std::sync::Arc;
+
+use async_nats::{Client, Subscriber};
+use events::CorrelationId;
+use events::command::{
+    Balance, GetBalance, GrantCredits, HoldCredits, HoldPlaced, Refusal, RefusalCode, Reply,
+    subject,
+};
+use futures::StreamExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+use crate::book::{Book, Cause};
+use crate::decide::Command;
+
+/// Copies of the ledger share requests through this queue group.
+pub const QUEUE_GROUP: &str = "ledger";
+
+/// Subscribes to the three subjects and answers on tasks spawned into `tasks`.
+/// Returns once the server has registered the subscriptions.
+pub async fn serve(
+    client: &Client,
+    book: &Arc<Book>,
+    tasks: &mut JoinSet<()>,
+) -> Result<(), async_nats::Error> {
+    for name in [
+        subject::LEDGER_HOLD,
+        subject::LEDGER_GRANT,
+        subject::LEDGER_BALANCE,
+    ] {
+        let requests = client.queue_subscribe(name, QUEUE_GROUP.to_owned()).await?;
+        tasks.spawn(answer_all(client.clone(), Arc::clone(book), requests));
+    }
+    client.flush().await?;
+    Ok(())
+}
+
+async fn answer_all(client: Client, book: Arc<Book>, mut requests: Subscriber) {
+    while let Some(request) = requests.next().await {
+        let Some(reply_to) = request.reply else {
+            tracing::warn!(subject = %request.subject, "ledger command without a reply subject ignored");
+            continue;
+        };
+        let body = answer(&book, request.subject.as_str(), &request.payload).await;
+        if let Err(error) = client.publish(reply_to, body.into()).await {
+            tracing::warn!(%error, "could not send a ledger reply");
+        }
+    }
+}
+
+/// The JSON reply to one request on `subject`.
+async fn answer(book: &Book, subject: &str, payload: &[u8]) -> Vec<u8> {
+    match subject {
+        subject::LEDGER_HOLD => reply(hold(book, payload).await),
+        subject::LEDGER_GRANT => reply(grant(book, payload).await),
+        subject::LEDGER_BALANCE => reply(balance(book, payload).await),
+        other => reply::<Balance>(Err(Refusal::new(
+            RefusalCode::InvalidRequest,
+            format!("the ledger does not answer `{other}`"),
+        ))),
+    }
+}
+
+async fn hold(book: &Book, payload: &[u8]) -> Result<HoldPlaced, Refusal> {
+    let request: HoldCredits = parse(payload)?;
+    let span = tracing::info_span!(
+        "hold",
+        conversation_id = %request.conversation_id,
+        user_id = %request.user_id,
+        correlation_id = %request.correlation_id,
+    );
+    let command = Command::Hold {
+        user: request.user_id,
+        conversation: request.conversation_id,
+    };
+    let cause = Cause {
+        correlation_id: request.correlation_id,
+        causation_id: None,
+    };
+    let placed = book
+        .execute(&command, cause, |state| {
+            let account = state.user(request.user_id);
+            HoldPlaced {
+                held: account
+                    .conversations
+                    .get(&request.conversation_id)
+                    .and_then(|m| m.hold)
+                    .unwrap_or_default(),
+                available: account.balance,
+            }
+        })
+        .instrument(span.clone())
+        .await;
+    span.in_scope(|| match &placed {
+        Ok(p) => tracing::info!(
+            held = p.held.get(),
+            available = p.available.get(),
+            "hold placed"
+        ),
+        Err(error) => tracing::info!(%error, "hold not placed"),
+    });
+    placed.map_err(|e| e.into_refusal())
+}
+
+async fn grant(book: &Book, payload: &[u8]) -> Result<Balance, Refusal> {
+    let request: GrantCredits = parse(payload)?;
+    let correlation_id = CorrelationId::new();
+    let span = tracing::info_span!(
+        "grant",
+        user_id = %request.user_id,
+        grant_id = %request.grant_id,
+        %correlation_id,
+    );
+    let command = Command::Grant {
+        user: request.user_id,
+        grant_id: request.grant_id,
+        credits: request.credits,
+        reason: request.reason,
+    };
+    let cause = Cause {
+        correlation_id,
+        causation_id: None,
+    };
+    book.execute(&command, cause, |state| state.balance(request.user_id))
+        .instrument(span)
+        .await
+        .map_err(|e| e.into_refusal())
+}
+
+async fn balance(book: &Book, payload: &[u8]) -> Result<Balance, Refusal> {
+    let request: GetBalance = parse(payload)?;
+    Ok(book.read(|state| state.balance(request.user_id)).await)
+}
+
+fn parse<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Refusal> {
+    serde_json::from_slice(payload).map_err(|e| {
+        Refusal::new(
+            RefusalCode::InvalidRequest,
+            format!("malformed request: {e}"),
+        )
+    })
+}
+
+fn reply<T: Serialize>(result: Result<T, Refusal>) -> Vec<u8> {
+    serde_json::to_vec(&Reply::from(result))
+        .unwrap_or_else(|e| unreachable!("replies are plain JSON values: {e}"))
+}

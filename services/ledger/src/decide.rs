@@ -1,0 +1,120 @@
+//! The ledger's commands and the one pure function that turns a command and
+//! the current state into the events to append, or a refusal. It only
+//! dispatches; each command's rules live in its own module.
+
+use events::command::{Refusal, RefusalCode};
+use events::ledger::{AccountOpened, LedgerEvent};
+use events::{AccountId, ConversationId, Credits, EventId, UserId};
+
+use crate::account::State;
+use crate::pricing::{MAX_CREDITS, Pricing};
+use crate::{adjust, charge, grant, hold};
+
+/// Something that may move a user's credits.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Reserve credits before a call starts (`cmd.ledger.hold`).
+    Hold {
+        user: UserId,
+        conversation: ConversationId,
+    },
+    /// Give a user credits (`cmd.ledger.grant`); `grant_id` becomes the event id.
+    Grant {
+        user: UserId,
+        grant_id: EventId,
+        credits: Credits,
+        reason: Option<String>,
+    },
+    /// Charge a finished call's duration estimate and release the rest of its hold.
+    Charge {
+        user: UserId,
+        conversation: ConversationId,
+        duration_ms: u64,
+    },
+    /// Bring a call's charge to ElevenLabs' reported figure.
+    Adjust {
+        user: UserId,
+        conversation: ConversationId,
+        actual: Credits,
+        call_duration_ms: u64,
+    },
+}
+
+impl Command {
+    /// The user whose account (the aggregate) the command appends to.
+    pub fn user(&self) -> UserId {
+        match self {
+            Self::Hold { user, .. }
+            | Self::Grant { user, .. }
+            | Self::Charge { user, .. }
+            | Self::Adjust { user, .. } => *user,
+        }
+    }
+}
+
+/// The events `command` produces on `state`, every one balanced; an empty
+/// list when it was already done (a retry, a redelivery, a replay).
+pub fn decide(
+    state: &State,
+    pricing: &Pricing,
+    command: &Command,
+) -> Result<Vec<LedgerEvent>, Refusal> {
+    let account = state.user(command.user());
+    let mut events = match command {
+        Command::Hold { conversation, user } => {
+            hold::decide(&account, pricing, *user, *conversation)?
+        }
+        Command::Grant {
+            grant_id,
+            credits,
+            reason,
+            user,
+        } => grant::decide(&account, *user, *grant_id, *credits, reason.clone())?,
+        Command::Charge {
+            conversation,
+            duration_ms,
+            user,
+        } => charge::decide(&account, pricing, *user, *conversation, *duration_ms),
+        Command::Adjust {
+            conversation,
+            actual,
+            call_duration_ms,
+            user,
+        } => adjust::decide(
+            &account,
+            pricing,
+            *user,
+            *conversation,
+            *actual,
+            *call_duration_ms,
+        )?,
+    };
+    if !account.opened && !events.is_empty() {
+        let opened = LedgerEvent::AccountOpened(AccountOpened {
+            account: AccountId::User(command.user()),
+        });
+        events.insert(0, opened);
+    }
+    for event in &events {
+        assert!(
+            event.is_balanced(),
+            "decided an unbalanced event: {event:?}"
+        );
+    }
+    Ok(events)
+}
+
+/// `credits` is an amount the ledger may book (`0..=MAX_CREDITS`).
+pub(crate) fn bookable(credits: Credits, what: &str) -> Result<Credits, Refusal> {
+    if credits.is_negative() || credits > MAX_CREDITS {
+        return Err(Refusal::new(
+            RefusalCode::InvalidRequest,
+            format!(
+                "{what} must be between 0 and {}, not {}",
+                MAX_CREDITS.get(),
+                credits.get()
+            ),
+        ));
+    }
+    Ok(credits)
+}

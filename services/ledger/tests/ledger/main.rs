@@ -1,0 +1,9 @@
+//! The ledger against a real nats-server: commands over request/reply,
+//! charges from conversation events appended to the log, exactly-once
+//! under redelivery, restarts and two running copies.
+
+mod support;
+
+mod charging;
+mod commands;
+mod exactly_once;
