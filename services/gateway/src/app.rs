@@ -2,13 +2,21 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
+use events::command::live::RELAY_BUFFER;
 use eventstore::EventStore;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
+use crate::auth::Authenticator;
 use crate::config::Config;
+use crate::live::Live;
+use crate::live::limit::LiveCalls;
 use crate::routes;
+use crate::routes::convai::ConvaiState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -18,6 +26,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("connecting to NATS at {url}: {message}")]
+    Nats { url: String, message: String },
     #[error(transparent)]
     EventLog(#[from] eventstore::Error),
     #[error("serving HTTP: {0}")]
@@ -28,22 +38,52 @@ pub enum Error {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    live: Live,
 }
 
 impl Application {
     /// Connects to NATS and binds the HTTP address.
     pub async fn build(config: Config) -> Result<Self, Error> {
-        let store = EventStore::connect(&config.nats_url).await?;
-        store.ensure_streams().await?;
+        // Live subscriptions buffer at most RELAY_BUFFER frames (see `live::relay`).
+        let nats = async_nats::ConnectOptions::new()
+            .subscription_capacity(RELAY_BUFFER)
+            .event_callback(|event| async move {
+                match event {
+                    async_nats::Event::SlowConsumer(subscription) => tracing::warn!(
+                        subscription,
+                        "live frames dropped: a client reads slower than its session sends"
+                    ),
+                    other => tracing::info!(event = %other, "nats connection"),
+                }
+            })
+            .connect(&config.nats_url)
+            .await
+            .map_err(|e| Error::Nats {
+                url: config.nats_url.clone(),
+                message: e.to_string(),
+            })?;
+        EventStore::new(nats.clone()).ensure_streams().await?;
         let listener = TcpListener::bind(config.http_addr)
             .await
             .map_err(|source| Error::Bind {
                 addr: config.http_addr,
                 source,
             })?;
+        let live = Live {
+            nats,
+            calls: LiveCalls::new(config.live_calls_per_user),
+            start_timeout: config.session_start_timeout,
+            shutdown: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+        };
+        let convai = ConvaiState {
+            auth: Arc::new(Authenticator::new(config.jwt_secret)),
+            live: live.clone(),
+        };
         Ok(Self {
             listener,
-            router: routes::router(),
+            router: routes::router(convai),
+            live,
         })
     }
 
@@ -54,15 +94,27 @@ impl Application {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
-    /// Serves until `shutdown` completes, then finishes open requests.
+    /// Serves until `shutdown` completes, then closes live calls with 1001
+    /// (telling their sessions), finishes open requests and returns.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), Error> {
         tracing::info!(addr = %self.addr(), "gateway listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(Error::Serve)
+        let live = self.live;
+        let cancel = live.shutdown.clone();
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                cancel.cancel();
+            })
+            .await;
+        live.shutdown.cancel();
+        live.tracker.close();
+        live.tracker.wait().await;
+        if let Err(error) = live.nats.flush().await {
+            tracing::warn!(%error, "could not flush the last live frames");
+        }
+        served.map_err(Error::Serve)
     }
 }

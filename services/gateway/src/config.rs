@@ -1,28 +1,77 @@
 //! The gateway's configuration, from environment variables.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
-/// Where the gateway listens and what it reaches.
+use crate::auth::{JwtSecret, SecretError};
+
+/// Live calls one user may hold open through one gateway copy.
+pub const DEFAULT_LIVE_CALLS_PER_USER: usize = 5;
+/// How long `cmd.session.start` may take (it opens the upstream socket).
+pub const DEFAULT_SESSION_START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where the gateway listens, what it reaches, and its limits.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// `PARLOR_HTTP_ADDR`, default `127.0.0.1:8080`; port 0 picks a free one.
     pub http_addr: SocketAddr,
     /// `NATS_URL`, default `nats://127.0.0.1:4222`.
     pub nats_url: String,
+    /// `PARLOR_JWT_SECRET` (required, ≥ 32 bytes): signs and checks tokens.
+    pub jwt_secret: JwtSecret,
+    /// `PARLOR_LIVE_CALLS_PER_USER`, default 5, counted per gateway copy.
+    pub live_calls_per_user: usize,
+    /// `PARLOR_SESSION_START_TIMEOUT_MS`, default 10 000.
+    pub session_start_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("PARLOR_HTTP_ADDR `{0}` is not an address like 127.0.0.1:8080")]
-pub struct ConfigError(String);
+pub enum ConfigError {
+    #[error("PARLOR_HTTP_ADDR `{0}` is not an address like 127.0.0.1:8080")]
+    HttpAddr(String),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("{name} `{value}` is not a positive whole number")]
+    Number { name: &'static str, value: String },
+}
 
 impl Config {
+    /// The given addresses and secret, default limits.
+    pub fn new(http_addr: SocketAddr, nats_url: impl Into<String>, jwt_secret: JwtSecret) -> Self {
+        Self {
+            http_addr,
+            nats_url: nats_url.into(),
+            jwt_secret,
+            live_calls_per_user: DEFAULT_LIVE_CALLS_PER_USER,
+            session_start_timeout: DEFAULT_SESSION_START_TIMEOUT,
+        }
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         let http_addr =
             std::env::var("PARLOR_HTTP_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
-        Ok(Self {
-            http_addr: http_addr.parse().map_err(|_| ConfigError(http_addr))?,
-            nats_url: std::env::var("NATS_URL")
-                .unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned()),
-        })
+        let http_addr = http_addr
+            .parse()
+            .map_err(|_| ConfigError::HttpAddr(http_addr))?;
+        let nats_url =
+            std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned());
+        let mut config = Self::new(http_addr, nats_url, JwtSecret::from_env()?);
+        if let Some(n) = positive("PARLOR_LIVE_CALLS_PER_USER")? {
+            config.live_calls_per_user = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(ms) = positive("PARLOR_SESSION_START_TIMEOUT_MS")? {
+            config.session_start_timeout = Duration::from_millis(ms);
+        }
+        Ok(config)
+    }
+}
+
+fn positive(name: &'static str) -> Result<Option<u64>, ConfigError> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => match value.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(Some(n)),
+            _ => Err(ConfigError::Number { name, value }),
+        },
+        _ => Ok(None),
     }
 }

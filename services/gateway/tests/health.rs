@@ -1,15 +1,16 @@
 //! The gateway starts against a real nats-server and answers its health check.
 
-use gateway::{Application, Config};
+use gateway::{Application, Config, JwtSecret};
 use testkit::NatsServer;
 
 #[tokio::test]
 async fn serves_health_on_a_free_port() {
     let nats = NatsServer::start().expect("nats-server");
-    let config = Config {
-        http_addr: "127.0.0.1:0".parse().expect("addr"),
-        nats_url: nats.url(),
-    };
+    let config = Config::new(
+        "127.0.0.1:0".parse().expect("addr"),
+        nats.url(),
+        JwtSecret::random(),
+    );
     let app = Application::build(config).await.expect("build");
     let addr = app.addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -1,0 +1,86 @@
+//! `JwtSecret`: the key behind Parlor tokens and conversation signatures.
+//! It holds only a keyed HMAC state and never prints.
+
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+pub(crate) type HmacSha256 = Hmac<Sha256>;
+
+/// HS256 wants at least as many key bytes as the hash has (RFC 7518 §3.2).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+const ENV_VAR: &str = "PARLOR_JWT_SECRET";
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SecretError {
+    #[error("{ENV_VAR} is not set")]
+    Missing,
+    #[error("{ENV_VAR} must be at least {MIN_SECRET_BYTES} bytes long")]
+    TooShort,
+}
+
+/// The signing key; `Debug` shows nothing of it.
+#[derive(Clone)]
+pub struct JwtSecret {
+    mac: HmacSha256,
+}
+
+impl JwtSecret {
+    pub fn new(bytes: &[u8]) -> Result<Self, SecretError> {
+        if bytes.len() < MIN_SECRET_BYTES {
+            return Err(SecretError::TooShort);
+        }
+        Ok(Self { mac: keyed(bytes) })
+    }
+
+    /// A fresh random key: for one machine only, since other copies of the
+    /// gateway would not accept the tokens it signs.
+    pub fn random() -> Self {
+        Self {
+            mac: keyed(&rand::random::<[u8; MIN_SECRET_BYTES]>()),
+        }
+    }
+
+    /// `PARLOR_JWT_SECRET`.
+    pub fn from_env() -> Result<Self, SecretError> {
+        match std::env::var(ENV_VAR) {
+            Ok(value) if !value.is_empty() => Self::new(value.as_bytes()),
+            _ => Err(SecretError::Missing),
+        }
+    }
+
+    /// `PARLOR_JWT_SECRET` when set, else a random key (`parlor up`, one machine).
+    pub fn from_env_or_random() -> Result<Self, SecretError> {
+        match Self::from_env() {
+            Err(SecretError::Missing) => Ok(Self::random()),
+            other => other,
+        }
+    }
+
+    /// A fresh HMAC-SHA256 keyed with the secret.
+    pub(crate) fn mac(&self) -> HmacSha256 {
+        self.mac.clone()
+    }
+
+    /// A key for another purpose, so a signature made for one use can never
+    /// pass as another (a conversation signature is not a token).
+    pub(crate) fn derive(&self, purpose: &str) -> Self {
+        let mut mac = self.mac();
+        mac.update(purpose.as_bytes());
+        Self {
+            mac: keyed(&mac.finalize().into_bytes()),
+        }
+    }
+}
+
+fn keyed(bytes: &[u8]) -> HmacSha256 {
+    <HmacSha256 as Mac>::new_from_slice(bytes).expect("HMAC accepts keys of any length")
+}
+
+impl fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JwtSecret(<redacted>)")
+    }
+}

@@ -1,0 +1,126 @@
+//! `GET /v1/convai/conversation?agent_id=…`: the ElevenLabs conversation
+//! WebSocket. The caller is checked before the upgrade; a WebSocket client
+//! cannot read an HTTP error body, so a refused upgrade is still accepted
+//! and then closed at once with 1008 and the reason. Plain HTTP requests get
+//! `application/problem+json`.
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
+use events::{AgentId, CorrelationId};
+use serde::Deserialize;
+
+use crate::auth::{AuthError, SignatureError};
+use crate::error::ApiError;
+use crate::live::close::{Close, POLICY};
+use crate::live::{Admission, refuse};
+use crate::routes::convai::ConvaiState;
+
+/// The subprotocol the JS SDK requests; browsers fail unless it is echoed.
+const CONVAI_PROTOCOL: &str = "convai";
+/// As the Python SDK allows (audio chunks are base64 inside JSON).
+const MAX_MESSAGE_BYTES: usize = 16 << 20;
+/// RFC 6455 "try again later".
+const TRY_AGAIN_LATER: u16 = 1013;
+
+/// Unknown parameters (`source`, `version`, `environment`) are ignored.
+#[derive(Deserialize)]
+struct ConversationQuery {
+    agent_id: Option<String>,
+    conversation_signature: Option<String>,
+}
+
+pub async fn conversation(
+    State(state): State<ConvaiState>,
+    headers: HeaderMap,
+    uri: Uri,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let query = Query::<ConversationQuery>::try_from_uri(&uri).map(|q| q.0);
+    let Ok(upgrade) = upgrade else {
+        return plain_http(&state, &headers, query.ok()).into_response();
+    };
+    let upgrade = upgrade
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .protocols([CONVAI_PROTOCOL]);
+    match admit(&state, &headers, query.ok()) {
+        Ok(admission) => {
+            let live = state.live.clone();
+            upgrade.on_upgrade(move |socket| live.converse(socket, admission))
+        }
+        Err(close) => {
+            tracing::info!(code = close.code, reason = %close.reason, "upgrade refused");
+            upgrade.on_upgrade(move |socket| refuse(socket, close))
+        }
+    }
+}
+
+/// Checks credential, agent and the user's call limit, then uses the
+/// credential up (a signature only once everything else passed).
+fn admit(
+    state: &ConvaiState,
+    headers: &HeaderMap,
+    query: Option<ConversationQuery>,
+) -> Result<Admission, Close> {
+    let query = query.ok_or_else(|| Close::new(POLICY, "malformed query string"))?;
+    let agent = parse_agent(query.agent_id.as_deref());
+    let caller = state
+        .auth
+        .check(
+            headers,
+            query.conversation_signature.as_deref(),
+            agent.as_ref().ok(),
+        )
+        .map_err(auth_close)?;
+    let agent_id = agent.map_err(|reason| Close::new(POLICY, reason))?;
+    let call = state
+        .live
+        .calls
+        .begin(caller.user_id())
+        .ok_or_else(|| Close::new(POLICY, "busy: too many live calls for this user"))?;
+    let user_id = state.auth.admit(caller).map_err(auth_close)?;
+    Ok(Admission {
+        user_id,
+        agent_id,
+        correlation_id: CorrelationId::new(),
+        call,
+    })
+}
+
+/// The same checks for a request that is not an upgrade: 401, 400, else 426.
+fn plain_http(
+    state: &ConvaiState,
+    headers: &HeaderMap,
+    query: Option<ConversationQuery>,
+) -> ApiError {
+    let Some(query) = query else {
+        return ApiError::BadRequest("malformed query string".into());
+    };
+    let agent = parse_agent(query.agent_id.as_deref());
+    let checked = state.auth.check(
+        headers,
+        query.conversation_signature.as_deref(),
+        agent.as_ref().ok(),
+    );
+    match (checked, agent) {
+        (Err(error), _) => ApiError::Unauthorized(error),
+        (Ok(_), Err(reason)) => ApiError::BadRequest(reason.into()),
+        (Ok(_), Ok(_)) => ApiError::UpgradeRequired,
+    }
+}
+
+fn parse_agent(agent_id: Option<&str>) -> Result<AgentId, &'static str> {
+    agent_id
+        .ok_or("agent_id is required")?
+        .parse()
+        .map_err(|_| "agent_id is invalid")
+}
+
+fn auth_close(error: AuthError) -> Close {
+    let code = match error {
+        AuthError::Signature(SignatureError::Full) => TRY_AGAIN_LATER,
+        _ => POLICY,
+    };
+    Close::new(code, error.to_string())
+}

@@ -1,0 +1,75 @@
+//! `GET /v1/convai/conversation/get-signed-url?agent_id=…`: a URL that opens
+//! one conversation without further credentials, in ElevenLabs' JSON shape.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::header::HOST;
+use axum::http::{HeaderMap, Uri};
+use events::AgentId;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::routes::convai::ConvaiState;
+
+#[derive(Deserialize)]
+struct SignedUrlQuery {
+    agent_id: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct SignedUrl {
+    signed_url: String,
+}
+
+pub async fn get_signed_url(
+    State(state): State<ConvaiState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Json<SignedUrl>, ApiError> {
+    let user_id = state.auth.token_user(&headers)?;
+    let query = Query::<SignedUrlQuery>::try_from_uri(&uri)
+        .map_err(|_| ApiError::BadRequest("malformed query string".into()))?;
+    let agent_id: AgentId = query
+        .0
+        .agent_id
+        .ok_or_else(|| ApiError::BadRequest("agent_id is required".into()))?
+        .parse()
+        .map_err(|_| ApiError::BadRequest("agent_id is invalid".into()))?;
+    let host = host(&headers, &uri)
+        .ok_or_else(|| ApiError::BadRequest("a valid Host header is required".into()))?;
+    let scheme = if forwarded_https(&headers) {
+        "wss"
+    } else {
+        "ws"
+    };
+    let signature = state.auth.sign(user_id, &agent_id);
+    tracing::info!(%user_id, %agent_id, "signed URL issued");
+    Ok(Json(SignedUrl {
+        signed_url: format!(
+            "{scheme}://{host}/v1/convai/conversation?agent_id={agent_id}&conversation_signature={signature}"
+        ),
+    }))
+}
+
+/// The host the client used (HTTP/1.1 `Host`, else the URI's authority),
+/// only if it looks like one, since it is copied into the URL.
+fn host<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Option<&'a str> {
+    let host = match headers.get(HOST) {
+        Some(value) => value.to_str().ok()?,
+        None => uri.authority()?.as_str(),
+    };
+    let plausible = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b));
+    plausible.then_some(host)
+}
+
+/// `X-Forwarded-Proto: https` from a TLS-terminating proxy (first hop counts).
+fn forwarded_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(',').next())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+}
