@@ -1,31 +1,114 @@
-//! The projector service owns the MongoDB read models of DESIGN §3, above all `conversations` in the shape of the Prisma `Conversation` model, built only from the event log, and their rebuild by replay.
+//! The projector service owns the MongoDB read models of DESIGN §3, above
+//! all `conversations` in the shape of the Prisma `Conversation` model,
+//! built only from the event log (both streams), and their rebuild by replay.
 //!
-//! It never emits events and never answers users.
+//! It never emits events, never answers users and never decides money: the
+//! cost it shows is what the ledger's events say.
+//!
+//! # The model it writes
+//!
+//! Every field is present with this type from the first event on (an
+//! in-progress call has `transcript` "", `duration` 0, `cost` 0.0, zeroed
+//! `metrics` and `endedAt` at its last event). Prisma's `Int` is a BSON
+//! Int32, `Float` a Double, `DateTime` a Date. The extra `projection`
+//! sub-document (stream sequences applied, version, raw credits) is the
+//! projector's bookkeeping; Prisma ignores it.
+//!
+//! ```prisma
+//! model Conversation {
+//!   id         String    @id @default(auto()) @map("_id") @db.ObjectId
+//!   userId     String    @db.ObjectId
+//!   agentId    String
+//!   transcript String
+//!   duration   Int
+//!   cost       Float
+//!   startedAt  DateTime
+//!   endedAt    DateTime  @updatedAt
+//!   status     String    // initiated | in-progress | processing | done | failed
+//!   messages   Message[]
+//!   metrics    Metrics
+//!   metadata   Json?
+//!
+//!   @@index([userId])
+//!   @@index([agentId])
+//!   @@map("conversations")
+//! }
+//!
+//! type Message {
+//!   role           String   // user | agent
+//!   message        String
+//!   timeInCallSecs Int
+//!   at             DateTime
+//!   latencyMs      Int?
+//!   interrupted    Boolean?
+//! }
+//!
+//! type Metrics {
+//!   totalLatency   Int
+//!   averageLatency Float
+//!   messageCount   Int
+//!   creditsUsed    Float
+//!   costPerMinute  Float
+//! }
+//! ```
+//!
+//! `metadata` holds `mode`, `elevenlabs_conversation_id`,
+//! `termination_reason` (`agent_ended`, `session_lost`, …), `close_code`,
+//! `failure_message`, `tool_calls`, `reported_credits`, `charging` and
+//! `analysis`, each once known.
 //!
 //! # Layout
 //!
 //! * [`config`] — `Config` from the environment.
-//! * [`run`] — connects to the event log and serves until `shutdown`.
+//! * [`document`] — `ConversationDoc`: the model above plus bookkeeping.
+//! * [`transcript`], [`metrics`] — derived fields, pure.
+//! * [`apply`] — events → document changes, pure and idempotent.
+//! * [`store`] — the collection: indexes, optimistic read-change-write.
+//! * [`route`] — a log message decoded and routed to its conversation.
+//! * [`consumer`] — log messages → documents; `Projector` with `step`/`drain`/`run`.
+//! * [`rebuild`] — replay into a fresh collection (batched in memory), swap it in.
+//! * [`error`] — `Error`.
+//! * [`run`] — the service: connect, project until `shutdown`.
 
+pub mod apply;
 pub mod config;
+pub mod consumer;
+pub mod document;
+pub mod error;
+pub mod metrics;
+pub mod rebuild;
+pub mod route;
+pub mod store;
+pub mod transcript;
 
 use std::future::Future;
 
 pub use config::Config;
+pub use consumer::Projector;
+pub use document::ConversationDoc;
+pub use error::Error;
 use eventstore::EventStore;
+pub use rebuild::{Rebuilt, rebuild};
+pub use store::Conversations;
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    EventLog(#[from] eventstore::Error),
+/// Connects to MongoDB (`config.mongodb_uri`, database `config.mongodb_database`).
+pub async fn connect_database(config: &Config) -> Result<mongodb::Database, Error> {
+    let client = mongodb::Client::with_uri_str(&config.mongodb_uri).await?;
+    Ok(client.database(&config.mongodb_database))
 }
 
 /// Runs the projector service until `shutdown` completes.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
     let store = EventStore::connect(&config.nats_url).await?;
     store.ensure_streams().await?;
-    tracing::info!(nats = %config.nats_url, "projector ready");
-    shutdown.await;
+    let db = connect_database(&config).await?;
+    let projector = Projector::start(&store, Conversations::live(&db)).await?;
+    tracing::info!(
+        nats = %config.nats_url,
+        database = %config.mongodb_database,
+        "projector ready"
+    );
+    projector.run(shutdown).await?;
     tracing::info!("projector stopped");
     Ok(())
 }

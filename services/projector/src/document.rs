@@ -1,0 +1,244 @@
+//! The `conversations` document: the Prisma `Conversation` shape (see the
+//! crate doc) plus a `projection` sub-document of bookkeeping that Prisma
+//! ignores. Field types are chosen so serde writes exactly the BSON types
+//! Prisma expects: `i32` → Int32, `f64` → Double, `bson::DateTime` → Date.
+
+use events::{AgentId, ConversationId, UserId};
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{self, DateTime, Document};
+use serde::{Deserialize, Serialize};
+
+use crate::metrics;
+use crate::transcript;
+
+/// ElevenLabs' words for where a conversation is.
+pub mod status {
+    pub const INITIATED: &str = "initiated";
+    pub const IN_PROGRESS: &str = "in-progress";
+    pub const PROCESSING: &str = "processing";
+    pub const DONE: &str = "done";
+    pub const FAILED: &str = "failed";
+}
+
+/// Who said a message, as the `role` field spells it.
+pub mod role {
+    pub const USER: &str = "user";
+    pub const AGENT: &str = "agent";
+}
+
+/// One `conversations` document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub user_id: ObjectId,
+    pub agent_id: String,
+    pub transcript: String,
+    /// Whole seconds.
+    pub duration: i32,
+    /// Credits.
+    pub cost: f64,
+    pub started_at: DateTime,
+    pub ended_at: DateTime,
+    pub status: String,
+    pub messages: Vec<Message>,
+    pub metrics: Metrics,
+    pub metadata: Option<Document>,
+    pub projection: Projection,
+}
+
+/// One line said in the call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub role: String,
+    pub message: String,
+    pub time_in_call_secs: i32,
+    pub at: DateTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<bool>,
+}
+
+/// Figures derived from the messages, the charge and the duration.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metrics {
+    /// Milliseconds, summed over agent turns that have a latency.
+    pub total_latency: i32,
+    /// Milliseconds per agent turn that has a latency; 0 when none has.
+    pub average_latency: f64,
+    pub message_count: i32,
+    pub credits_used: f64,
+    /// 0 for a zero-length call, never NaN or infinite.
+    pub cost_per_minute: f64,
+}
+
+/// What the projector needs to apply the next event; not part of the Prisma model.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Projection {
+    /// Bumped on every write: the optimistic-concurrency token between the
+    /// two stream consumers (and projector copies) writing one document.
+    pub version: i64,
+    /// The last CONVERSATIONS stream sequence applied (0: none).
+    pub conversation_seq: i64,
+    /// The last LEDGER stream sequence applied (0: none).
+    pub ledger_seq: i64,
+    /// The call's length to the millisecond; `duration` is its rounding.
+    pub duration_ms: i64,
+    /// Credits captured from the hold plus any excess charged.
+    pub charged_credits: i64,
+    /// ElevenLabs' figure once the charge was adjusted to it.
+    pub actual_credits: Option<i64>,
+    /// ElevenLabs' `event_id` of each message (null for user messages), in
+    /// step with `messages`, to match corrections and interruptions.
+    pub message_event_ids: Vec<Option<i64>>,
+}
+
+impl ConversationDoc {
+    /// A document with every Prisma field present and zeroed, as of `at`.
+    pub fn new(id: ConversationId, user: Option<UserId>, at: DateTime) -> Self {
+        Self {
+            id: ObjectId::from_bytes(id.bytes()),
+            user_id: user.map_or_else(placeholder_user, |u| ObjectId::from_bytes(u.bytes())),
+            agent_id: String::new(),
+            transcript: String::new(),
+            duration: 0,
+            cost: 0.0,
+            started_at: at,
+            ended_at: at,
+            status: status::INITIATED.to_owned(),
+            messages: Vec::new(),
+            metrics: Metrics::default(),
+            metadata: None,
+            projection: Projection::default(),
+        }
+    }
+
+    /// Fills in the user and agent when an event carries them.
+    pub fn identify(&mut self, user: Option<UserId>, agent: Option<&AgentId>) {
+        if let Some(user) = user {
+            self.user_id = ObjectId::from_bytes(user.bytes());
+        }
+        if let Some(agent) = agent {
+            agent.as_str().clone_into(&mut self.agent_id);
+        }
+    }
+
+    /// True once the call is over: its `endedAt` no longer moves.
+    pub fn is_over(&self) -> bool {
+        self.status != status::INITIATED && self.status != status::IN_PROGRESS
+    }
+
+    /// The credits the conversation costs now: ElevenLabs' figure once
+    /// adjusted, the estimate charged before that.
+    pub fn credits(&self) -> i64 {
+        self.projection
+            .actual_credits
+            .unwrap_or(self.projection.charged_credits)
+    }
+
+    /// Recomputes every derived field (transcript, duration, cost, metrics)
+    /// from the messages and the bookkeeping.
+    pub fn derive(&mut self) {
+        self.transcript = transcript::render(&self.messages);
+        self.duration = metrics::whole_seconds(self.projection.duration_ms);
+        // Exact: a call's credits are far below 2^53.
+        let credits = self.credits() as f64;
+        self.cost = credits;
+        self.metrics = metrics::compute(&self.messages, credits, self.duration);
+    }
+
+    /// Sets the metadata field `key`, creating the object on first use.
+    pub fn set_metadata(&mut self, key: &str, value: impl Into<bson::Bson>) {
+        self.metadata
+            .get_or_insert_with(Document::new)
+            .insert(key, value.into());
+    }
+
+    pub fn to_bson(&self) -> Result<Document, bson::ser::Error> {
+        bson::to_document(self)
+    }
+
+    pub fn from_bson(document: Document) -> Result<Self, bson::de::Error> {
+        bson::from_document(document)
+    }
+}
+
+/// Stands in for the user until an event names them: every conversation
+/// event carries `user_id`, so this only shows when a ledger event without
+/// one arrives first. All zeros, never a real user's id.
+fn placeholder_user() -> ObjectId {
+    ObjectId::from_bytes([0; 12])
+}
+
+/// Milliseconds to an `i32`, saturating instead of wrapping.
+pub fn saturating_i32(value: u64) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+/// Milliseconds to an `i64`, saturating instead of wrapping.
+pub fn saturating_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use mongodb::bson::Bson;
+
+    use super::*;
+
+    #[test]
+    fn a_new_document_has_every_prisma_field_with_its_bson_type() {
+        let at = DateTime::from_millis(1_700_000_000_000);
+        let doc = ConversationDoc::new(ConversationId::new(), Some(UserId::new()), at)
+            .to_bson()
+            .expect("serialises");
+        assert!(matches!(doc.get("_id"), Some(Bson::ObjectId(_))));
+        assert!(matches!(doc.get("userId"), Some(Bson::ObjectId(_))));
+        assert_eq!(doc.get("agentId"), Some(&Bson::String(String::new())));
+        assert_eq!(doc.get("transcript"), Some(&Bson::String(String::new())));
+        assert_eq!(doc.get("duration"), Some(&Bson::Int32(0)));
+        assert_eq!(doc.get("cost"), Some(&Bson::Double(0.0)));
+        assert_eq!(doc.get("startedAt"), Some(&Bson::DateTime(at)));
+        assert_eq!(doc.get("endedAt"), Some(&Bson::DateTime(at)));
+        assert_eq!(doc.get("status"), Some(&Bson::String("initiated".into())));
+        assert_eq!(doc.get("messages"), Some(&Bson::Array(vec![])));
+        assert_eq!(doc.get("metadata"), Some(&Bson::Null));
+        let metrics = doc.get_document("metrics").expect("metrics");
+        assert_eq!(metrics.get("totalLatency"), Some(&Bson::Int32(0)));
+        assert_eq!(metrics.get("averageLatency"), Some(&Bson::Double(0.0)));
+        assert_eq!(metrics.get("messageCount"), Some(&Bson::Int32(0)));
+        assert_eq!(metrics.get("creditsUsed"), Some(&Bson::Double(0.0)));
+        assert_eq!(metrics.get("costPerMinute"), Some(&Bson::Double(0.0)));
+    }
+
+    #[test]
+    fn optional_message_fields_are_absent_not_null() {
+        let message = Message {
+            role: role::USER.into(),
+            message: "hi".into(),
+            time_in_call_secs: 3,
+            at: DateTime::from_millis(0),
+            latency_ms: None,
+            interrupted: None,
+        };
+        let doc = bson::to_document(&message).expect("serialises");
+        assert_eq!(doc.get("timeInCallSecs"), Some(&Bson::Int32(3)));
+        assert!(!doc.contains_key("latencyMs"));
+        assert!(!doc.contains_key("interrupted"));
+    }
+
+    #[test]
+    fn documents_round_trip() {
+        let mut doc = ConversationDoc::new(ConversationId::new(), None, DateTime::from_millis(5));
+        doc.set_metadata("elevenlabs_conversation_id", "conv_1");
+        doc.projection.actual_credits = Some(7);
+        doc.projection.message_event_ids = vec![None, Some(3)];
+        let back = ConversationDoc::from_bson(doc.to_bson().expect("ser")).expect("de");
+        assert_eq!(back, doc);
+    }
+}

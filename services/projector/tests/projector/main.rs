@@ -1,0 +1,8 @@
+//! The projector against a real nats-server and a MongoDB through the real
+//! driver: events appended to the log, the projector drained step by step,
+//! the `conversations` documents read back raw and checked type by type.
+
+mod concurrency;
+mod lifecycle;
+mod rebuild;
+mod support;

@@ -1,0 +1,146 @@
+//! Rebuilding `conversations` from the log gives the documents the live
+//! projection gave, in a collection swapped in whole.
+
+use futures::TryStreamExt;
+use mongodb::bson::{Document, doc};
+use projector::rebuild::{rebuild, rebuild_holding};
+
+use crate::support::{Call, World};
+
+async fn all_documents(world: &World) -> Vec<Document> {
+    world
+        .db
+        .collection::<Document>("conversations")
+        .find(doc! {})
+        .sort(doc! { "_id": 1 })
+        .await
+        .expect("find")
+        .try_collect()
+        .await
+        .expect("read")
+}
+
+async fn a_finished_call(world: &World, ended_ms: u64) -> Call {
+    let store = &world.store;
+    let mut call = Call::new();
+    call.append(store, 0, Call::requested()).await;
+    call.append(store, 100, Call::started()).await;
+    call.append(store, 200, Call::agent("Hi", 0, None, 1)).await;
+    call.append(store, 1_200, Call::user("Bye", 1_000)).await;
+    call.append(store, 1_500, Call::agent("Goodbye", 1_300, Some(300), 2))
+        .await;
+    call.append(store, 2_000, Call::ended(ended_ms)).await;
+    let captured = call.captured(3);
+    call.append_ledger(store, 2_100, captured).await;
+    call
+}
+
+#[tokio::test]
+async fn rebuild_reproduces_the_live_documents_and_drops_strays() {
+    let world = World::start().await;
+    let mut done = a_finished_call(&world, 61_000).await;
+    done.append(&world.store, 9_000, Call::cost_reported(4, 61_000))
+        .await;
+    let adjusted = done.adjusted(3, 4);
+    done.append_ledger(&world.store, 9_100, adjusted).await;
+    a_finished_call(&world, 2_000).await;
+    world.drain().await;
+    let live = all_documents(&world).await;
+    assert_eq!(live.len(), 2);
+
+    let conversations = world.db.collection::<Document>("conversations");
+    conversations
+        .insert_one(doc! { "note": "not from the log" })
+        .await
+        .expect("stray insert");
+    conversations
+        .update_one(
+            doc! { "_id": live[0].get_object_id("_id").expect("_id") },
+            doc! { "$set": { "transcript": "tampered" } },
+        )
+        .await
+        .expect("tamper");
+
+    let rebuilt = rebuild(&world.store, &world.db).await.expect("rebuild");
+    assert_eq!(
+        rebuilt.events, 16,
+        "9 events of the first call, 7 of the second"
+    );
+    assert_eq!(all_documents(&world).await, live);
+
+    let indexes = conversations
+        .list_index_names()
+        .await
+        .expect("list indexes");
+    for name in ["_id_", "userId_1", "agentId_1", "userId_1_startedAt_-1"] {
+        assert!(indexes.iter().any(|i| i == name), "{name} in {indexes:?}");
+    }
+    let leftovers = world.db.list_collection_names().await.expect("collections");
+    assert_eq!(leftovers, ["conversations"]);
+
+    // The live subscription goes on into the swapped-in collection.
+    let mut later = Call::new();
+    later.append(&world.store, 0, Call::requested()).await;
+    assert_eq!(world.drain().await, 1);
+    assert!(world.raw(later.id).await.is_some());
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn a_rebuild_holding_one_document_at_a_time_gives_the_same_documents() {
+    let world = World::start().await;
+    let mut first = a_finished_call(&world, 5_000).await;
+    let second = a_finished_call(&world, 7_000).await;
+    // Back to the first after the second was written out: it is read back.
+    first
+        .append(&world.store, 9_000, Call::cost_reported(2, 5_000))
+        .await;
+    let adjusted = first.adjusted(3, 2);
+    first.append_ledger(&world.store, 9_100, adjusted).await;
+    world.drain().await;
+    let live = all_documents(&world).await;
+
+    let rebuilt = rebuild_holding(&world.store, &world.db, 1)
+        .await
+        .expect("rebuild");
+    assert_eq!(rebuilt.changes, 16);
+    assert_eq!(all_documents(&world).await, live);
+    assert!(world.raw(second.id).await.is_some());
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn the_service_loop_projects_until_shutdown() {
+    let world = World::start().await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let projector = &world.projector;
+    let mut call = Call::new();
+    let watch = async {
+        call.append(&world.store, 0, Call::requested()).await;
+        call.append(&world.store, 10, Call::ended(1_000)).await;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let status = world
+                .raw(call.id)
+                .await
+                .and_then(|d| d.get_str("status").ok().map(str::to_owned));
+            if status.as_deref() == Some("processing") {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "never projected: {status:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let _ = stop.send(());
+    };
+    let (run, ()) = tokio::join!(
+        projector.run(async {
+            let _ = stopped.await;
+        }),
+        watch
+    );
+    run.expect("projector run");
+    world.finish().await;
+}

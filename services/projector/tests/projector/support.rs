@@ -1,0 +1,269 @@
+//! One test's world: a real nats-server, a MongoDB (mongo-memory, or the
+//! real server named by `PARLOR_TEST_MONGODB_URI` with a database of its
+//! own) and the projector on them; plus a writer of one conversation's
+//! events and the raw-document reads the assertions need.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use events::conversation::{
+    AgentMessage, AgentMessageCorrected, ConversationMode, CostReported, EndReason, Ended,
+    Interrupted, Requested, Started, UserMessage,
+};
+use events::ledger::{ChargeAdjusted, HoldCaptured, UsageCharged};
+use events::{
+    AccountId, AgentId, ConversationEvent, ConversationId, CorrelationId, Credits, Envelope,
+    EnvelopeMeta, LedgerEvent, Posting, SystemAccount, UserId,
+};
+use eventstore::{EventStore, ExpectedVersion};
+use mongo_memory::MongoMemory;
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{Document, doc};
+use mongodb::{Client, Database};
+use projector::{Conversations, Projector};
+use testkit::NatsServer;
+
+const REAL_SERVER_ENV: &str = "PARLOR_TEST_MONGODB_URI";
+
+pub struct World {
+    pub store: EventStore,
+    pub db: Database,
+    pub projector: Projector,
+    real_server: bool,
+    _nats: NatsServer,
+    _mongo: Option<MongoMemory>,
+}
+
+impl World {
+    pub async fn start() -> Self {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let nats = NatsServer::start().expect("nats-server");
+        let store = EventStore::connect(&nats.url()).await.expect("connect");
+        store.ensure_streams().await.expect("streams");
+        let (uri, mongo) = match std::env::var(REAL_SERVER_ENV) {
+            Ok(uri) => (uri, None),
+            Err(_) => {
+                let server = MongoMemory::start().await.expect("mongo-memory");
+                (server.uri(), Some(server))
+            }
+        };
+        let name = format!(
+            "projector_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let db = Client::with_uri_str(&uri)
+            .await
+            .expect("mongo client")
+            .database(&name);
+        let projector = Projector::start(&store, Conversations::live(&db))
+            .await
+            .expect("projector");
+        Self {
+            store,
+            db,
+            projector,
+            real_server: mongo.is_none(),
+            _nats: nats,
+            _mongo: mongo,
+        }
+    }
+
+    /// The stored `conversations` document of `id`, as raw BSON.
+    pub async fn raw(&self, id: ConversationId) -> Option<Document> {
+        self.db
+            .collection::<Document>("conversations")
+            .find_one(doc! { "_id": ObjectId::from_bytes(id.bytes()) })
+            .await
+            .expect("find")
+    }
+
+    /// Like [`raw`](Self::raw), for a conversation that must exist.
+    pub async fn document(&self, id: ConversationId) -> Document {
+        self.raw(id).await.expect("a conversations document")
+    }
+
+    pub async fn drain(&self) -> usize {
+        self.projector.drain().await.expect("drain")
+    }
+
+    /// Drops the real server's test database; mongo-memory needs nothing.
+    pub async fn finish(self) {
+        if self.real_server {
+            self.db.drop().await.expect("drop test database");
+        }
+    }
+}
+
+/// Writes one conversation's events (and its user's ledger events) to the log.
+pub struct Call {
+    pub id: ConversationId,
+    pub user: UserId,
+    pub agent: AgentId,
+    pub start: DateTime<Utc>,
+    version: u64,
+    ledger_version: u64,
+}
+
+impl Call {
+    pub fn new() -> Self {
+        Self {
+            id: ConversationId::new(),
+            user: UserId::new(),
+            agent: "agent_projector_test".parse().expect("agent id"),
+            start: Utc.timestamp_millis_opt(1_760_000_000_000).unwrap(),
+            version: 0,
+            ledger_version: 0,
+        }
+    }
+
+    pub fn at(&self, ms: i64) -> DateTime<Utc> {
+        self.start + Duration::milliseconds(ms)
+    }
+
+    /// The BSON date `ms` milliseconds after the call's start.
+    pub fn bson_at(&self, ms: i64) -> mongodb::bson::DateTime {
+        mongodb::bson::DateTime::from_millis(self.at(ms).timestamp_millis())
+    }
+
+    pub async fn append(&mut self, store: &EventStore, ms: i64, event: ConversationEvent) {
+        let mut meta = EnvelopeMeta::new(self.id.to_string(), CorrelationId::new())
+            .for_user(self.user)
+            .with_agent(self.agent.clone());
+        meta.occurred_at = self.at(ms);
+        let appended = store
+            .append(
+                self.id,
+                ExpectedVersion::Exact(self.version),
+                &[Envelope::new(meta, event)],
+            )
+            .await
+            .expect("append conversation event");
+        self.version = appended.version;
+    }
+
+    pub async fn append_ledger(&mut self, store: &EventStore, ms: i64, event: LedgerEvent) {
+        let account = AccountId::User(self.user);
+        let mut meta = EnvelopeMeta::new(account.to_string(), CorrelationId::new());
+        meta.occurred_at = self.at(ms);
+        let appended = store
+            .append(
+                account,
+                ExpectedVersion::Exact(self.ledger_version),
+                &[Envelope::new(meta, event)],
+            )
+            .await
+            .expect("append ledger event");
+        self.ledger_version = appended.version;
+    }
+
+    pub fn requested() -> ConversationEvent {
+        ConversationEvent::Requested(Requested {
+            mode: ConversationMode::Live,
+            owner: Some("session-1".into()),
+        })
+    }
+
+    pub fn started() -> ConversationEvent {
+        ConversationEvent::Started(Started {
+            elevenlabs_conversation_id: "conv_el_projector".into(),
+            user_input_audio_format: Some("pcm_16000".into()),
+            agent_output_audio_format: Some("pcm_16000".into()),
+        })
+    }
+
+    pub fn user(text: &str, time_in_call_ms: u64) -> ConversationEvent {
+        ConversationEvent::UserMessage(UserMessage {
+            text: text.into(),
+            time_in_call_ms,
+        })
+    }
+
+    pub fn agent(
+        text: &str,
+        time_in_call_ms: u64,
+        latency_ms: Option<u64>,
+        event_id: u64,
+    ) -> ConversationEvent {
+        ConversationEvent::AgentMessage(AgentMessage {
+            text: text.into(),
+            time_in_call_ms,
+            latency_ms,
+            event_id: Some(event_id),
+        })
+    }
+
+    pub fn interrupted(event_id: u64, time_in_call_ms: u64) -> ConversationEvent {
+        ConversationEvent::Interrupted(Interrupted {
+            event_id: Some(event_id),
+            time_in_call_ms,
+        })
+    }
+
+    pub fn corrected(event_id: u64, original: &str, corrected: &str) -> ConversationEvent {
+        ConversationEvent::AgentMessageCorrected(AgentMessageCorrected {
+            original: original.into(),
+            corrected: corrected.into(),
+            event_id: Some(event_id),
+            time_in_call_ms: 0,
+        })
+    }
+
+    pub fn ended(duration_ms: u64) -> ConversationEvent {
+        ConversationEvent::Ended(Ended {
+            reason: EndReason::AgentEnded,
+            duration_ms,
+            close_code: Some(1000),
+        })
+    }
+
+    pub fn cost_reported(credits: i64, call_duration_ms: u64) -> ConversationEvent {
+        ConversationEvent::CostReported(CostReported {
+            elevenlabs_conversation_id: "conv_el_projector".into(),
+            credits: Credits::new(credits),
+            call_duration_ms,
+            charging: None,
+        })
+    }
+
+    pub fn captured(&self, credits: i64) -> LedgerEvent {
+        let postings = Posting::transfer(
+            AccountId::System(SystemAccount::Holds),
+            AccountId::System(SystemAccount::Usage),
+            Credits::new(credits),
+        );
+        LedgerEvent::HoldCaptured(HoldCaptured {
+            conversation_id: self.id,
+            credits: Credits::new(credits),
+            postings: postings.to_vec(),
+        })
+    }
+
+    pub fn charged(&self, credits: i64, duration_ms: u64) -> LedgerEvent {
+        let postings = Posting::transfer(
+            AccountId::User(self.user),
+            AccountId::System(SystemAccount::Usage),
+            Credits::new(credits),
+        );
+        LedgerEvent::UsageCharged(UsageCharged {
+            conversation_id: self.id,
+            credits: Credits::new(credits),
+            duration_ms,
+            postings: postings.to_vec(),
+        })
+    }
+
+    pub fn adjusted(&self, estimated: i64, actual: i64) -> LedgerEvent {
+        let postings = Posting::transfer(
+            AccountId::System(SystemAccount::Adjustments),
+            AccountId::User(self.user),
+            Credits::new(estimated - actual),
+        );
+        LedgerEvent::ChargeAdjusted(ChargeAdjusted {
+            conversation_id: self.id,
+            estimated: Credits::new(estimated),
+            actual: Credits::new(actual),
+            postings: postings.to_vec(),
+        })
+    }
+}
