@@ -17,6 +17,12 @@ use crate::up::{DemoInfo, data_dir};
 
 const LINES: [&str; 2] = ["Hello! What can you do for me?", "Thanks, bye!"];
 const DOCUMENT_WAIT: Duration = Duration::from_secs(60);
+/// About 15 characters a second: the simulator's speaking pace.
+const SPEECH_PER_CHAR: Duration = Duration::from_millis(70);
+
+fn saturating_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
 
 #[allow(clippy::print_stdout)]
 pub async fn run() -> anyhow::Result<()> {
@@ -51,6 +57,9 @@ pub async fn run() -> anyhow::Result<()> {
             ServerEvent::AgentResponse(r) => {
                 println!("agent: {}", r.agent_response);
                 if let Some(line) = lines.next() {
+                    // Let the agent finish its turn, as a person would; talking
+                    // over it is a barge-in and truncates what it said.
+                    tokio::time::sleep(SPEECH_PER_CHAR * saturating_u32(r.agent_response.chars().count())).await;
                     println!("user:  {line}");
                     conversation
                         .send(ClientMessage::user_message(*line))
@@ -94,7 +103,8 @@ pub async fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The call's document once ElevenLabs' cost is in (`status: done`).
+/// The call's document once ElevenLabs' cost is in (`status: done`) and
+/// the ledger's adjustment to it has been projected (`cost` is the figure).
 async fn wait_for_document(uri: &str, elevenlabs_id: &str) -> anyhow::Result<Document> {
     let conversations = mongodb::Client::with_uri_str(uri)
         .await?
@@ -104,7 +114,13 @@ async fn wait_for_document(uri: &str, elevenlabs_id: &str) -> anyhow::Result<Doc
     let deadline = tokio::time::Instant::now() + DOCUMENT_WAIT;
     loop {
         if let Some(document) = conversations.find_one(filter.clone()).await? {
-            return Ok(document);
+            let reported = document
+                .get_document("metadata")
+                .ok()
+                .and_then(|m| m.get_i64("reported_credits").ok());
+            if reported.is_some_and(|credits| document.get_f64("cost") == Ok(credits as f64)) {
+                return Ok(document);
+            }
         }
         if tokio::time::Instant::now() > deadline {
             bail!("no finished Conversation document for {elevenlabs_id} after {DOCUMENT_WAIT:?}");

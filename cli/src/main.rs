@@ -11,11 +11,13 @@
 //! * [`up`] — `parlor up`.
 //! * [`demo`] — `parlor demo`.
 //! * [`events_cmd`] — `parlor events <aggregate>`.
+//! * [`rebuild_cmd`] — `parlor rebuild`.
 //! * [`nats_child`] — nats-server as a child process with a data directory.
 
 mod demo;
 mod events_cmd;
 mod nats_child;
+mod rebuild_cmd;
 mod up;
 
 use std::process::ExitCode;
@@ -37,6 +39,10 @@ enum Command {
     /// Run a simulated conversation against `parlor up`; print the
     /// Conversation document and the demo user's balance.
     Demo,
+    /// Rebuild the read models from the event log (NATS_URL, MONGODB_URI,
+    /// MONGODB_DATABASE), swapping the new `conversations` in at the end.
+    /// Stop the projector first for an exact result.
+    Rebuild,
     /// Print the events of one conversation (24-hex id) or account
     /// (`user-<id>`, `system-<name>`), one JSON envelope per line.
     Events {
@@ -58,6 +64,7 @@ async fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Up => up::run(up::UpConfig::from_env()).await,
         Command::Demo => demo::run().await,
+        Command::Rebuild => rebuild_cmd::run().await,
         Command::Events {
             aggregate,
             nats_url,
