@@ -59,7 +59,10 @@ pub async fn run() -> anyhow::Result<()> {
                 if let Some(line) = lines.next() {
                     // Let the agent finish its turn, as a person would; talking
                     // over it is a barge-in and truncates what it said.
-                    tokio::time::sleep(SPEECH_PER_CHAR * saturating_u32(r.agent_response.chars().count())).await;
+                    tokio::time::sleep(
+                        SPEECH_PER_CHAR * saturating_u32(r.agent_response.chars().count()),
+                    )
+                    .await;
                     println!("user:  {line}");
                     conversation
                         .send(ClientMessage::user_message(*line))
