@@ -1,7 +1,7 @@
 //! `parlor events <aggregate>`: one aggregate's events as JSON lines.
 
 use anyhow::{Context, bail};
-use events::{AccountId, ConversationEvent, ConversationId, DomainEvent, LedgerEvent};
+use events::{AccountId, ConversationEvent, ConversationId, LedgerEvent};
 use eventstore::{EventStore, Family};
 
 pub async fn run(aggregate: &str, nats_url: &str) -> anyhow::Result<()> {
@@ -18,10 +18,7 @@ pub async fn run(aggregate: &str, nats_url: &str) -> anyhow::Result<()> {
 }
 
 #[allow(clippy::print_stdout)]
-async fn print_all<E: Family>(store: &EventStore, id: E::Id) -> anyhow::Result<()>
-where
-    E: DomainEvent,
-{
+async fn print_all<E: Family>(store: &EventStore, id: E::Id) -> anyhow::Result<()> {
     let loaded = store
         .load::<E>(id)
         .await

@@ -33,13 +33,13 @@ async fn fifty_conversations_at_once_all_complete_and_each_is_charged_once() {
             let id = call.conversation_id().to_owned();
             let mut said = false;
             while let Some(event) = call.next_event().await {
-                if let ServerEvent::AgentResponse(_) = event {
-                    if !said {
-                        call.send(ClientMessage::user_message("bye"))
-                            .await
-                            .expect("send");
-                        said = true;
-                    }
+                if let ServerEvent::AgentResponse(_) = event
+                    && !said
+                {
+                    call.send(ClientMessage::user_message("bye"))
+                        .await
+                        .expect("send");
+                    said = true;
                 }
             }
             let end = call.finish().await.expect("ended");
@@ -75,10 +75,10 @@ async fn fifty_conversations_at_once_all_complete_and_each_is_charged_once() {
         .expect("read");
     let mut captures: HashMap<ConversationId, usize> = HashMap::new();
     for message in &ledger {
-        if let Ok(envelope) = message.decode::<LedgerEvent>() {
-            if let LedgerEvent::HoldCaptured(c) = envelope.event {
-                *captures.entry(c.conversation_id).or_default() += 1;
-            }
+        if let Ok(envelope) = message.decode::<LedgerEvent>()
+            && let LedgerEvent::HoldCaptured(c) = envelope.event
+        {
+            *captures.entry(c.conversation_id).or_default() += 1;
         }
     }
     for conversation in &conversations {
