@@ -51,27 +51,20 @@ pub async fn run() -> anyhow::Result<()> {
     println!("conversation {elevenlabs_id} open");
 
     let mut lines = LINES.iter();
-    let mut said = false;
     while let Some(event) = conversation.next_event().await {
-        match event {
-            ServerEvent::AgentResponse(r) => {
-                println!("agent: {}", r.agent_response);
-                if let Some(line) = lines.next() {
-                    // Let the agent finish its turn, as a person would; talking
-                    // over it is a barge-in and truncates what it said.
-                    tokio::time::sleep(
-                        SPEECH_PER_CHAR * saturating_u32(r.agent_response.chars().count()),
-                    )
-                    .await;
-                    println!("user:  {line}");
-                    conversation
-                        .send(ClientMessage::user_message(*line))
-                        .await?;
-                    said = true;
-                }
-            }
-            ServerEvent::UserTranscript(t) if !said => println!("user:  {}", t.user_transcript),
-            _ => {}
+        let ServerEvent::AgentResponse(r) = event else {
+            continue;
+        };
+        println!("agent: {}", r.agent_response);
+        if let Some(line) = lines.next() {
+            // Let the agent finish its turn, as a person would; talking
+            // over it is a barge-in and truncates what it said.
+            tokio::time::sleep(SPEECH_PER_CHAR * saturating_u32(r.agent_response.chars().count()))
+                .await;
+            println!("user:  {line}");
+            conversation
+                .send(ClientMessage::user_message(*line))
+                .await?;
         }
     }
     let end = conversation.finish().await?;
