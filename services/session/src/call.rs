@@ -185,7 +185,7 @@ impl Call {
                     let code = end.code.map_or(1011, |c| c.as_u16());
                     (
                         FailureReason::Refused,
-                        e_string(&end.reason),
+                        refusal_message(&end.reason),
                         code,
                         end.reason.clone(),
                     )
@@ -252,7 +252,7 @@ impl Call {
 /// Longest wait for ElevenLabs' metadata after connecting.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(15);
 
-fn e_string(reason: &str) -> String {
+fn refusal_message(reason: &str) -> String {
     if reason.is_empty() {
         "ElevenLabs refused the conversation".to_owned()
     } else {
