@@ -195,26 +195,15 @@ impl E2e {
         filter: Document,
         ready: impl Fn(&Document) -> bool,
     ) -> Document {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if let Some(found) = self
+        poll_until(&format!("a ready document for {filter}"), || async {
+            let found = self
                 .conversations
                 .find_one(filter.clone())
                 .await
-                .expect("find")
-            {
-                if ready(&found) {
-                    return found;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "document never became ready: {found:#?}"
-                );
-            } else {
-                assert!(Instant::now() < deadline, "no document for {filter}");
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+                .expect("find");
+            found.filter(|d| ready(d))
+        })
+        .await
     }
 
     /// The document of the call ElevenLabs knows as `elevenlabs_id`, once `ready`.
@@ -236,8 +225,7 @@ impl E2e {
         conversation: ConversationId,
         done: impl Fn(&ConversationEvent) -> bool,
     ) -> Vec<ConversationEvent> {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
+        poll_until(&format!("the expected event of {conversation}"), || async {
             let loaded = self
                 .store
                 .load::<ConversationEvent>(conversation)
@@ -248,37 +236,45 @@ impl E2e {
                 .into_iter()
                 .map(|s| s.envelope.event)
                 .collect();
-            if events.iter().any(&done) {
-                return events;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "log never reached the expected event: {events:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+            events.iter().any(&done).then_some(events)
+        })
+        .await
     }
 
-    /// Waits until the user holds nothing and has been charged (available below `granted`).
+    /// The user's balance, once `ready` holds.
     pub async fn settled_balance(&self, user: UserId, ready: impl Fn(&Balance) -> bool) -> Balance {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            let balance = self.balance(user).await;
-            if ready(&balance) {
-                return balance;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "balance never settled: {balance:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        poll_until(&format!("a settled balance of {user}"), || async {
+            Some(self.balance(user).await).filter(|b| ready(b))
+        })
+        .await
     }
 
     pub async fn stop(mut self) {
         if let Some(stack) = self.stack.take() {
             stack.stop().await.expect("clean stop");
         }
+    }
+}
+
+/// How often [`poll_until`] looks again.
+const POLL_EVERY: Duration = Duration::from_millis(25);
+
+/// Asks `check` at a steady pace until it answers, failing the test at
+/// [`DEADLINE`]. Read models and the ledger's balance have no change feed
+/// here, so tests look again rather than wait for a signal.
+pub async fn poll_until<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + DEADLINE;
+    let mut pace = tokio::time::interval(POLL_EVERY);
+    loop {
+        pace.tick().await;
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
     }
 }
 

@@ -119,7 +119,10 @@ async fn the_service_loop_projects_until_shutdown() {
         call.append(&world.store, 0, Call::requested()).await;
         call.append(&world.store, 10, Call::ended(1_000)).await;
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        // The read model has no change feed: look again at a steady pace.
+        let mut pace = tokio::time::interval(std::time::Duration::from_millis(20));
         loop {
+            pace.tick().await;
             let status = world
                 .raw(call.id)
                 .await
@@ -131,7 +134,6 @@ async fn the_service_loop_projects_until_shutdown() {
                 tokio::time::Instant::now() < deadline,
                 "never projected: {status:?}"
             );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         let _ = stop.send(());
     };
