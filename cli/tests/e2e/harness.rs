@@ -11,17 +11,16 @@ use events::command::{Balance, GetBalance, GrantCredits, Reply, subject};
 use events::{ConversationEvent, ConversationId, Credits, EventId, UserId};
 use eventstore::EventStore;
 use gateway::{JwtSecret, Role};
-use mongo_memory::MongoMemory;
 use mongodb::bson::{Document, doc};
 use parlor::stack::{Stack, StackConfig};
-use testkit::NatsServer;
+use testkit::{NatsServer, TestMongo};
 
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
 pub struct E2e {
     _nats: NatsServer,
     pub sim: Simulator,
-    _mongo: Option<MongoMemory>,
+    _mongo: TestMongo,
     pub stack: Option<Stack>,
     pub config: StackConfig,
     pub secret: JwtSecret,
@@ -47,15 +46,8 @@ impl E2e {
     async fn assemble(sim_config: SimConfig, run_session: bool) -> Self {
         let nats = NatsServer::start().expect("nats-server");
         let sim = Simulator::start(sim_config).await.expect("simulator");
-        let (mongo, mongodb_uri) = match std::env::var("PARLOR_TEST_MONGODB_URI") {
-            Ok(uri) if !uri.is_empty() => (None, uri),
-            _ => {
-                let mongo = MongoMemory::start().await.expect("mongo-memory");
-                let uri = mongo.uri();
-                (Some(mongo), uri)
-            }
-        };
-        let database = format!("parlor_e2e_{}", ConversationId::new());
+        let mongo = TestMongo::start("parlor_e2e").await.expect("mongodb");
+        let (mongodb_uri, database) = (mongo.uri().to_owned(), mongo.database().to_owned());
         let secret = JwtSecret::random();
         let config = StackConfig {
             http_addr: "127.0.0.1:0".parse().expect("addr"),

@@ -2,15 +2,21 @@
 //! port with its own temporary directory, and stops and cleans them up on
 //! drop, so tests run in parallel and leave nothing behind.
 //!
-//! It never fakes a server: a test that needs NATS gets a real `nats-server`.
+//! It never fakes a server: a test that needs NATS gets a real `nats-server`,
+//! one that needs MongoDB gets a wire-protocol server (mongo-memory, or a
+//! real MongoDB) reached through the official driver.
 //!
 //! # Layout
 //!
 //! * [`nats`] — `NatsServer`: `nats-server -js` with a temp store; stop and
 //!   restart on the same directory and port for crash tests.
+//! * [`mongo`] — `TestMongo`: mongo-memory, or the real MongoDB named by
+//!   `PARLOR_TEST_MONGODB_URI`, with a database per test.
 //! * [`port`] — free loopback ports and waiting for a port to accept.
 
+pub mod mongo;
 pub mod nats;
 pub mod port;
 
+pub use mongo::TestMongo;
 pub use nats::{NatsServer, TestkitError};

@@ -3,8 +3,6 @@
 //! own) and the projector on them; plus a writer of one conversation's
 //! events and the raw-document reads the assertions need.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use events::conversation::{
     AgentMessage, AgentMessageCorrected, ConversationMode, CostReported, EndReason, Ended,
@@ -16,46 +14,30 @@ use events::{
     EnvelopeMeta, LedgerEvent, Posting, SystemAccount, UserId,
 };
 use eventstore::{EventStore, ExpectedVersion};
-use mongo_memory::MongoMemory;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Document, doc};
 use mongodb::{Client, Database};
 use projector::{Conversations, Projector};
-use testkit::NatsServer;
-
-const REAL_SERVER_ENV: &str = "PARLOR_TEST_MONGODB_URI";
+use testkit::{NatsServer, TestMongo};
 
 pub struct World {
     pub store: EventStore,
     pub db: Database,
     pub projector: Projector,
-    real_server: bool,
     _nats: NatsServer,
-    _mongo: Option<MongoMemory>,
+    mongo: TestMongo,
 }
 
 impl World {
     pub async fn start() -> Self {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
         let nats = NatsServer::start().expect("nats-server");
         let store = EventStore::connect(&nats.url()).await.expect("connect");
         store.ensure_streams().await.expect("streams");
-        let (uri, mongo) = match std::env::var(REAL_SERVER_ENV) {
-            Ok(uri) => (uri, None),
-            Err(_) => {
-                let server = MongoMemory::start().await.expect("mongo-memory");
-                (server.uri(), Some(server))
-            }
-        };
-        let name = format!(
-            "projector_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let db = Client::with_uri_str(&uri)
+        let mongo = TestMongo::start("projector").await.expect("mongodb");
+        let db = Client::with_uri_str(mongo.uri())
             .await
             .expect("mongo client")
-            .database(&name);
+            .database(mongo.database());
         let projector = Projector::start(&store, Conversations::live(&db))
             .await
             .expect("projector");
@@ -63,9 +45,8 @@ impl World {
             store,
             db,
             projector,
-            real_server: mongo.is_none(),
             _nats: nats,
-            _mongo: mongo,
+            mongo,
         }
     }
 
@@ -89,7 +70,7 @@ impl World {
 
     /// Drops the real server's test database; mongo-memory needs nothing.
     pub async fn finish(self) {
-        if self.real_server {
+        if self.mongo.is_real() {
             self.db.drop().await.expect("drop test database");
         }
     }
