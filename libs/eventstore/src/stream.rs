@@ -11,6 +11,10 @@ use crate::store::EventStore;
 /// Retries of an append within this window are deduplicated by event id.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 
+/// Tries at creating or updating one stream; only a concurrent creation
+/// makes the first fail.
+const ENSURE_ATTEMPTS: u32 = 3;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum StreamName {
     /// `conv.<conversation_id>`
@@ -56,13 +60,28 @@ impl fmt::Display for StreamName {
 
 impl EventStore {
     /// Creates both streams, or brings an existing one to this configuration.
-    /// Safe to call from every service at start, concurrently.
+    /// Safe to call from every service at start, concurrently: when two
+    /// create the same stream at once the loser's create is refused (the
+    /// subjects now overlap), and its retry finds the stream and updates it.
     pub async fn ensure_streams(&self) -> Result<(), Error> {
         for name in StreamName::ALL {
-            self.jetstream()
-                .create_or_update_stream(name.config())
-                .await
-                .map_err(|e| Error::Unavailable(format!("ensuring stream {name}: {e}")))?;
+            let mut attempt = 1;
+            loop {
+                match self
+                    .jetstream()
+                    .create_or_update_stream(name.config())
+                    .await
+                {
+                    Ok(_) => break,
+                    Err(e) if attempt < ENSURE_ATTEMPTS => {
+                        tracing::debug!(stream = %name, error = %e, attempt, "ensuring stream raced; retrying");
+                        attempt += 1;
+                    }
+                    Err(e) => {
+                        return Err(Error::Unavailable(format!("ensuring stream {name}: {e}")));
+                    }
+                }
+            }
         }
         Ok(())
     }

@@ -199,22 +199,31 @@ async fn hold(
         agent_id: command.agent_id.clone(),
         correlation_id: command.correlation_id,
     };
-    let body = serde_json::to_vec(&request).unwrap_or_default();
-    let answer = tokio::time::timeout(
-        LEDGER_TIMEOUT,
-        shared
-            .store
-            .client()
-            .request(subject::LEDGER_HOLD, body.into()),
-    )
-    .await
-    .map_err(|_| Refusal::new(RefusalCode::Unavailable, "the ledger did not answer"))?
-    .map_err(|e| {
-        Refusal::new(
-            RefusalCode::Unavailable,
-            format!("the ledger is unavailable: {e}"),
-        )
-    })?;
+    let body: bytes::Bytes = serde_json::to_vec(&request).unwrap_or_default().into();
+    let client = shared.store.client();
+    // No responders means no ledger copy is subscribed yet (a rolling start):
+    // ask again, briefly, before refusing. Holds are idempotent per conversation.
+    let asking = async {
+        let mut pause = Duration::from_millis(25);
+        loop {
+            match client.request(subject::LEDGER_HOLD, body.clone()).await {
+                Err(e) if e.kind() == async_nats::RequestErrorKind::NoResponders => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                other => return other,
+            }
+        }
+    };
+    let answer = tokio::time::timeout(LEDGER_TIMEOUT, asking)
+        .await
+        .map_err(|_| Refusal::new(RefusalCode::Unavailable, "the ledger did not answer"))?
+        .map_err(|e| {
+            Refusal::new(
+                RefusalCode::Unavailable,
+                format!("the ledger is unavailable: {e}"),
+            )
+        })?;
     serde_json::from_slice::<Reply<HoldPlaced>>(&answer.payload)
         .map_err(|e| {
             Refusal::new(
