@@ -353,23 +353,3 @@ async fn replay_from_a_time_skips_what_came_before() {
         .collect();
     assert_eq!(texts, ["new"]);
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn many_services_ensuring_the_streams_at_once_all_succeed() {
-    // A fresh server per round: the race is between the first creators.
-    for _round in 0..5 {
-        let server = NatsServer::start().expect("nats-server");
-        let mut stores = Vec::new();
-        for _ in 0..16 {
-            stores.push(EventStore::connect(&server.url()).await.expect("connect"));
-        }
-        let ensured = stores
-            .into_iter()
-            .map(|store| tokio::spawn(async move { store.ensure_streams().await }));
-        for result in futures::future::join_all(ensured).await {
-            result
-                .expect("join")
-                .expect("every concurrent ensure succeeds");
-        }
-    }
-}
