@@ -6,4 +6,5 @@ mod e2e {
     mod calls;
     pub mod harness;
     mod load;
+    mod shape;
 }
