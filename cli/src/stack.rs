@@ -36,6 +36,12 @@ impl Stack {
     /// Starts gateway, session, ledger and projector; returns once the
     /// gateway is bound.
     pub async fn start(config: StackConfig) -> anyhow::Result<Self> {
+        // Create the streams once here rather than four services racing to.
+        eventstore::EventStore::connect(&config.nats_url)
+            .await?
+            .ensure_streams()
+            .await
+            .context("creating the event log's streams")?;
         let (stop, stopped) = watch::channel(false);
         let mut services = JoinSet::new();
 

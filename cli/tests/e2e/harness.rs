@@ -17,7 +17,13 @@ use testkit::{NatsServer, TestMongo};
 
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
+/// One stack at a time: each is nats-server, mongo-memory, the simulator
+/// and four services, and several at once starve a 2-core machine until
+/// JetStream requests time out.
+static ONE_STACK_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub struct E2e {
+    _turn: tokio::sync::MutexGuard<'static, ()>,
     _nats: NatsServer,
     pub sim: Simulator,
     _mongo: TestMongo,
@@ -44,6 +50,7 @@ impl E2e {
     }
 
     async fn assemble(sim_config: SimConfig, run_session: bool) -> Self {
+        let turn = ONE_STACK_AT_A_TIME.lock().await;
         let nats = NatsServer::start().expect("nats-server");
         let sim = Simulator::start(sim_config).await.expect("simulator");
         let mongo = TestMongo::start("parlor_e2e").await.expect("mongodb");
@@ -69,6 +76,7 @@ impl E2e {
             .database(&database)
             .collection::<Document>("conversations");
         Self {
+            _turn: turn,
             _nats: nats,
             sim,
             _mongo: mongo,
