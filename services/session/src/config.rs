@@ -9,9 +9,11 @@ use elevenlabs::{ApiKey, Endpoints};
 pub struct Config {
     /// `NATS_URL`, default `nats://127.0.0.1:4222`.
     pub nats_url: String,
-    /// `PARLOR_SESSION_INSTANCE`, default `session-1`: this copy's stable
-    /// name. Conversations it owned and never ended are closed as
-    /// `session_lost` when a copy of the same name starts again.
+    /// `PARLOR_SESSION_INSTANCE`, else `HOSTNAME` (unique per container and
+    /// kept across its restarts), else `session-1`: this copy's stable name.
+    /// Conversations it owned and never ended are closed as `session_lost`
+    /// when a copy of the same name starts again, so copies running at the
+    /// same time must have different names.
     pub instance: String,
     /// `ELEVENLABS_BASE_URL` (default the real `https://api.elevenlabs.io`;
     /// the simulator's URL under `parlor up`).
@@ -73,7 +75,7 @@ impl Config {
             endpoints,
             api_key,
         );
-        if let Some(instance) = var("PARLOR_SESSION_INSTANCE") {
+        if let Some(instance) = var("PARLOR_SESSION_INSTANCE").or_else(|| var("HOSTNAME")) {
             config.instance = instance;
         }
         config.max_live =
