@@ -4,6 +4,8 @@
 use bson::{Bson, Document};
 
 use super::handshake::MAX_WRITE_BATCH_SIZE;
+use crate::engine::projection::Projection;
+use crate::engine::sort::SortSpec;
 use crate::error::{CommandError, code};
 
 /// Fields any command may carry that change nothing for a single in-memory node.
@@ -183,4 +185,23 @@ pub fn documents<'a>(
             ))),
         })
         .collect()
+}
+
+/// The optional `sort` of a read command, parsed.
+pub fn optional_sort(command: &Document) -> Result<Option<SortSpec>, CommandError> {
+    Ok(optional_document(command, "sort")?
+        .map(SortSpec::parse)
+        .transpose()?)
+}
+
+/// The optional projection under `field` (`projection` for find, `fields`
+/// for findAndModify), parsed; an empty one means the whole document.
+pub fn optional_projection(
+    command: &Document,
+    field: &str,
+) -> Result<Option<Projection>, CommandError> {
+    Ok(optional_document(command, field)?
+        .filter(|p| !p.is_empty())
+        .map(Projection::parse)
+        .transpose()?)
 }

@@ -4,8 +4,6 @@ use bson::{Bson, Document, doc};
 
 use super::selection::{Selection, check_hint};
 use super::{Request, fields};
-use crate::engine::projection::Projection;
-use crate::engine::sort::SortSpec;
 use crate::error::{CommandError, code};
 
 const FIND_FIELDS: &[&str] = &[
@@ -50,13 +48,8 @@ pub fn find(request: &Request<'_>) -> Result<Document, CommandError> {
         .cloned()
         .unwrap_or_default();
     let selection = Selection::parse(&filter)?;
-    let sort = fields::optional_document(command, "sort")?
-        .map(SortSpec::parse)
-        .transpose()?;
-    let projection = fields::optional_document(command, "projection")?
-        .filter(|p| !p.is_empty())
-        .map(Projection::parse)
-        .transpose()?;
+    let sort = fields::optional_sort(command)?;
+    let projection = fields::optional_projection(command, "projection")?;
     let skip = fields::optional_count(command, "skip")?.unwrap_or(0);
     let (limit, mut single_batch) = match fields::optional_i64(command, "limit")? {
         None | Some(0) => (None, false),

@@ -6,8 +6,6 @@ use bson::{Bson, DateTime, Document, doc};
 use super::selection::{Selection, check_hint};
 use super::update::{parse_update, upsert_document};
 use super::{Request, fields, insert};
-use crate::engine::projection::Projection;
-use crate::engine::sort::SortSpec;
 use crate::engine::update::UpdateContext;
 use crate::error::{CommandError, code};
 
@@ -35,13 +33,8 @@ pub fn run(request: &Request<'_>, name: &str) -> Result<Document, CommandError> 
         .cloned()
         .unwrap_or_default();
     let selection = Selection::parse(&filter)?;
-    let sort = fields::optional_document(command, "sort")?
-        .map(SortSpec::parse)
-        .transpose()?;
-    let projection = fields::optional_document(command, "fields")?
-        .filter(|p| !p.is_empty())
-        .map(Projection::parse)
-        .transpose()?;
+    let sort = fields::optional_sort(command)?;
+    let projection = fields::optional_projection(command, "fields")?;
     let remove = fields::optional_bool(command, "remove")?;
     let return_new = fields::optional_bool(command, "new")?;
     let upsert = fields::optional_bool(command, "upsert")?;
