@@ -100,27 +100,19 @@ impl E2e {
                 reason: None,
             };
             let body = serde_json::to_vec(&grant).expect("json");
-            let deadline = Instant::now() + DEADLINE;
-            loop {
-                // Until the ledger is subscribed there are no responders; the grant id makes retries safe.
-                match tokio::time::timeout(
-                    Duration::from_secs(2),
-                    self.client
-                        .request(subject::LEDGER_GRANT, body.clone().into()),
-                )
-                .await
-                {
-                    Ok(Ok(reply)) => {
-                        serde_json::from_slice::<Reply<Balance>>(&reply.payload)
-                            .expect("reply")
-                            .into_result()
-                            .expect("granted");
-                        break;
-                    }
-                    _ => assert!(Instant::now() < deadline, "the ledger never answered"),
-                }
-                tokio::task::yield_now().await;
-            }
+            // Until the ledger is subscribed there are no responders; the grant id makes retries safe.
+            let reply = testkit::request::until_answered(
+                &self.client,
+                subject::LEDGER_GRANT,
+                &body,
+                DEADLINE,
+            )
+            .await
+            .expect("the ledger never answered");
+            serde_json::from_slice::<Reply<Balance>>(&reply.payload)
+                .expect("reply")
+                .into_result()
+                .expect("granted");
         }
         (
             user,
@@ -160,20 +152,12 @@ impl E2e {
 
     /// Until a session service answers (a malformed start is refused, not ignored).
     pub async fn wait_for_session(&self) {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            let answer = tokio::time::timeout(
-                Duration::from_millis(500),
-                self.client.request(subject::SESSION_START, "{}".into()),
-            )
-            .await;
-            if let Ok(Ok(reply)) = answer {
-                let body: serde_json::Value = serde_json::from_slice(&reply.payload).expect("json");
-                assert_eq!(body["error"]["code"], "invalid_request");
-                return;
-            }
-            assert!(Instant::now() < deadline, "no session service answered");
-        }
+        let reply =
+            testkit::request::until_answered(&self.client, subject::SESSION_START, b"{}", DEADLINE)
+                .await
+                .expect("no session service answered");
+        let body: serde_json::Value = serde_json::from_slice(&reply.payload).expect("json");
+        assert_eq!(body["error"]["code"], "invalid_request");
     }
 
     pub async fn balance(&self, user: UserId) -> Balance {

@@ -12,11 +12,13 @@
 //!   restart on the same directory and port for crash tests.
 //! * [`mongo`] — `TestMongo`: mongo-memory, or the real MongoDB named by
 //!   `PARLOR_TEST_MONGODB_URI`, with a database per test.
+//! * [`request`] — ask a service over NATS until it is there to answer.
 //! * [`port`] — free loopback ports and waiting for a port to accept.
 
 pub mod mongo;
 pub mod nats;
 pub mod port;
+pub mod request;
 
 pub use mongo::TestMongo;
 pub use nats::{NatsServer, TestkitError};

@@ -90,23 +90,12 @@ impl Stack {
 
     /// Ready once a session service answers: a malformed start is refused, not ignored.
     pub async fn wait_until_answering(&self) {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            let answer = tokio::time::timeout(
-                Duration::from_millis(500),
-                self.client.request(subject::SESSION_START, "{}".into()),
-            )
-            .await;
-            if let Ok(Ok(reply)) = answer {
-                let body: Value = serde_json::from_slice(&reply.payload).expect("json");
-                assert_eq!(body["error"]["code"], "invalid_request");
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the session service never answered"
-            );
-        }
+        let reply =
+            testkit::request::until_answered(&self.client, subject::SESSION_START, b"{}", DEADLINE)
+                .await
+                .expect("the session service never answered");
+        let body: Value = serde_json::from_slice(&reply.payload).expect("json");
+        assert_eq!(body["error"]["code"], "invalid_request");
     }
 
     pub async fn stop_session(&mut self) {
