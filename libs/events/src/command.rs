@@ -15,6 +15,7 @@ pub mod subject {
     pub const LEDGER_HOLD: &str = "cmd.ledger.hold";
     pub const LEDGER_GRANT: &str = "cmd.ledger.grant";
     pub const LEDGER_BALANCE: &str = "cmd.ledger.balance";
+    pub const LEDGER_EXTEND: &str = "cmd.ledger.extend";
 
     /// Client → agent frames of one live conversation.
     pub fn live_in(conversation: impl std::fmt::Display) -> String {
@@ -113,6 +114,34 @@ pub struct HoldPlaced {
     pub held: Credits,
     /// What the user can still spend after the hold.
     pub available: Credits,
+    /// How much call time (from the start) the hold covers; the session
+    /// asks `cmd.ledger.extend` before it runs out. Absent: the hold covers
+    /// the whole call and is never extended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covers_ms: Option<u64>,
+}
+
+/// `cmd.ledger.extend`: a running call's hold must cover the next period.
+/// A refusal (`insufficient_credits`) makes the session end the call with
+/// `credits_exhausted`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExtendHold {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    pub correlation_id: CorrelationId,
+    /// 1 for the first extension after the start hold, then 2, …: asking
+    /// again for the same period answers the extension already made.
+    pub period: u32,
+}
+
+/// The hold now covers the call up to `covers_ms`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldExtended {
+    /// Everything held for the call now.
+    pub held: Credits,
+    pub available: Credits,
+    /// Call time (from the start) the hold covers after this extension.
+    pub covers_ms: u64,
 }
 
 /// `cmd.ledger.grant`: give a user credits. `grant_id` makes a retry harmless.

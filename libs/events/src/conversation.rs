@@ -68,6 +68,10 @@ pub struct Started {
     pub user_input_audio_format: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_output_audio_format: Option<String>,
+    /// A chat with no audio (`conversation.text_only` in the client's
+    /// overrides): billed per message rather than per minute.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub text_only: bool,
 }
 
 /// The user said something (ElevenLabs' final `user_transcript`, or a typed message).
@@ -131,6 +135,8 @@ pub enum EndReason {
     ClientDisconnected,
     MaxDurationExceeded,
     InactivityTimeout,
+    /// The user could not cover the hold's next extension (DESIGN §4).
+    CreditsExhausted,
 }
 
 /// The call is over; `duration_ms` is what the estimate charge is based on.
@@ -157,6 +163,11 @@ pub enum FailureReason {
     Refused,
     /// A side broke the protocol.
     ProtocolError,
+    /// The client went past one of a call's bounds (frame size, message
+    /// rate, messages or events per call).
+    LimitExceeded,
+    /// The event log stayed unavailable longer than a call may wait for it.
+    LogUnavailable,
 }
 
 /// The call ended abnormally.

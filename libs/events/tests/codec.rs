@@ -35,6 +35,7 @@ fn all_conversation_events() -> Vec<ConversationEvent> {
             elevenlabs_conversation_id: "conv_123".into(),
             user_input_audio_format: Some("pcm_16000".into()),
             agent_output_audio_format: Some("pcm_16000".into()),
+            text_only: false,
         }),
         C::UserMessage(UserMessage {
             text: "hello".into(),

@@ -93,6 +93,7 @@ async fn hold(book: &Book, payload: &[u8]) -> Result<HoldPlaced, Refusal> {
                     .and_then(|m| m.hold)
                     .unwrap_or_default(),
                 available: account.balance,
+                covers_ms: None,
             }
         })
         .instrument(span.clone())

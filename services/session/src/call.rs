@@ -65,6 +65,7 @@ impl Call {
             elevenlabs_conversation_id: elevenlabs_id.clone(),
             user_input_audio_format: Some(metadata.user_input_audio_format.0.clone()),
             agent_output_audio_format: Some(metadata.agent_output_audio_format.0.clone()),
+            text_only: false,
         }))
         .await;
         self.out

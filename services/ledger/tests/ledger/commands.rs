@@ -80,6 +80,7 @@ async fn a_hold_reserves_up_to_ten_minutes_and_asking_again_answers_the_same_hol
     let expected = HoldPlaced {
         held: Credits::new(4_000),
         available: Credits::new(6_000),
+        covers_ms: None,
     };
     assert_eq!(placed, expected);
     assert_eq!(harness.hold(user, conversation).await, Ok(expected));

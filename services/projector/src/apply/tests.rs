@@ -92,6 +92,7 @@ fn started() -> ConversationEvent {
         elevenlabs_conversation_id: "conv_el_1".into(),
         user_input_audio_format: None,
         agent_output_audio_format: None,
+        text_only: false,
     })
 }
 

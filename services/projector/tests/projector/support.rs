@@ -150,6 +150,7 @@ impl Call {
             elevenlabs_conversation_id: "conv_el_projector".into(),
             user_input_audio_format: Some("pcm_16000".into()),
             agent_output_audio_format: Some("pcm_16000".into()),
+            text_only: false,
         })
     }
 

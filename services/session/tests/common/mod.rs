@@ -185,6 +185,7 @@ async fn spawn_ledger_peer(client: async_nats::Client) {
                 Ok(HoldPlaced {
                     held: Credits::new(4000),
                     available: Credits::new(6000),
+                    covers_ms: None,
                 })
             }
             .into();
