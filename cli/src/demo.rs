@@ -10,7 +10,7 @@ use elevenlabs::{
     ApiKey, ClientMessage, Conversation, ConversationInitiationClientData, ConversationOptions,
     Endpoints, ServerEvent, Target,
 };
-use events::command::{Balance, GetBalance, Reply, subject};
+use events::command::{Balance, GetBalance, subject};
 use mongodb::bson::{Document, doc};
 
 use crate::up::{DemoInfo, data_dir};
@@ -83,13 +83,16 @@ pub async fn run() -> anyhow::Result<()> {
     );
 
     let client = async_nats::connect(&demo.nats_url).await?;
-    let body = serde_json::to_vec(&GetBalance {
+    let ask = GetBalance {
         user_id: demo.user_id,
-    })?;
-    let reply = client.request(subject::LEDGER_BALANCE, body.into()).await?;
-    let balance = serde_json::from_slice::<Reply<Balance>>(&reply.payload)?
-        .into_result()
-        .map_err(|r| anyhow::anyhow!("balance refused: {}", r.message))?;
+    };
+    let balance: Balance = bus::request(
+        &client,
+        subject::LEDGER_BALANCE,
+        &ask,
+        Duration::from_secs(5),
+    )
+    .await?;
     println!(
         "balance of {}: {} available, {} held",
         demo.user_id,

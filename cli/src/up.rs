@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use elevenlabs::{ApiKey, Endpoints};
 use elevenlabs_sim::{SimConfig, Simulator};
-use events::command::{Balance, GrantCredits, Reply, subject};
+use events::command::{Balance, GrantCredits, subject};
 use events::{Credits, EventId, UserId};
 use gateway::{JwtSecret, Role};
 use mongo_memory::MongoMemory;
@@ -202,30 +202,10 @@ async fn grant_demo_credits(nats_url: &str, user_id: UserId) -> anyhow::Result<B
         credits: Credits::new(DEMO_CREDITS),
         reason: Some("parlor up demo user".to_owned()),
     };
-    let body = serde_json::to_vec(&grant)?;
-    let deadline = tokio::time::Instant::now() + LEDGER_WAIT;
-    loop {
-        match tokio::time::timeout(
-            Duration::from_secs(2),
-            client.request(subject::LEDGER_GRANT, body.clone().into()),
-        )
+    // The grant id makes asking again harmless while the ledger starts.
+    bus::request(&client, subject::LEDGER_GRANT, &grant, LEDGER_WAIT)
         .await
-        {
-            Ok(Ok(reply)) => {
-                return serde_json::from_slice::<Reply<Balance>>(&reply.payload)?
-                    .into_result()
-                    .map_err(|r| {
-                        anyhow::anyhow!("the ledger refused the demo grant: {}", r.message)
-                    });
-            }
-            // The grant id makes a retry harmless; no responders yet means the ledger is starting.
-            _ if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await
-            }
-            Ok(Err(e)) => bail!("the ledger did not answer the demo grant: {e}"),
-            Err(_) => bail!("the ledger did not answer the demo grant in time"),
-        }
-    }
+        .context("the ledger did not grant the demo credits")
 }
 
 #[allow(clippy::print_stdout)]

@@ -3,7 +3,7 @@
 
 use async_nats::HeaderMap;
 use async_nats::header::{NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, NATS_MESSAGE_ID};
-use async_nats::jetstream::context::{PublishError, PublishErrorKind};
+use async_nats::jetstream::context::{PublishAckFuture, PublishError, PublishErrorKind};
 use events::Envelope;
 
 use crate::error::Error;
@@ -87,6 +87,60 @@ impl EventStore {
             expected_seq = Some(ack.sequence);
         }
         Ok(appended)
+    }
+}
+
+/// One event handed to JetStream whose ack has not been awaited yet.
+pub struct PendingAppend {
+    ack: PublishAckFuture,
+    expected: Option<u64>,
+}
+
+impl PendingAppend {
+    /// Waits for the ack: the event's stream sequence, and whether it was a
+    /// duplicate of one stored before (same event id).
+    pub async fn acked(self) -> Result<Appended, Error> {
+        let ack = self
+            .ack
+            .await
+            .map_err(|e| publish_error(e, self.expected))?;
+        Ok(Appended {
+            version: ack.sequence,
+            duplicates: usize::from(ack.duplicate),
+        })
+    }
+}
+
+impl EventStore {
+    /// Publishes one event of aggregate `id` without waiting for its ack,
+    /// for a single writer that pipelines: events sent one after the other
+    /// on this connection are stored in that order. `expected` guards like
+    /// [`EventStore::append`]'s; a writer that does not know the version
+    /// yet (its previous event is still in flight) passes `Any`.
+    pub async fn send<E: Family>(
+        &self,
+        id: E::Id,
+        expected: ExpectedVersion,
+        event: &Envelope<E>,
+    ) -> Result<PendingAppend, Error> {
+        let expected = match expected {
+            ExpectedVersion::Any => None,
+            ExpectedVersion::Exact(v) => Some(v),
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(NATS_MESSAGE_ID, event.meta.id.to_string().as_str());
+        if let Some(seq) = expected {
+            headers.insert(
+                NATS_EXPECTED_LAST_SUBJECT_SEQUENCE,
+                seq.to_string().as_str(),
+            );
+        }
+        let ack = self
+            .jetstream()
+            .publish_with_headers(E::subject(id), headers, event.to_json().into())
+            .await
+            .map_err(|e| publish_error(e, expected))?;
+        Ok(PendingAppend { ack, expected })
     }
 }
 

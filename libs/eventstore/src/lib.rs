@@ -11,7 +11,8 @@
 //! * [`store`] — `EventStore`: a connection and its JetStream context.
 //! * [`stream`] — the two streams, their configuration and `ensure_streams`.
 //! * [`family`] — which event enum lives in which stream, under which subject.
-//! * [`append`] — `append(aggregate, expected_version, events)`.
+//! * [`append`] — `append(aggregate, expected_version, events)`, and `send`
+//!   for a single writer that pipelines (`PendingAppend`).
 //! * [`load`] — `load(aggregate)`: one aggregate's events and version.
 //! * [`read`] — `LogMessage`, and the bounded ordered read behind load/replay.
 //! * [`replay`] — an ordered read of a whole stream from a sequence or time.
@@ -28,7 +29,7 @@ pub mod store;
 pub mod stream;
 pub mod subscribe;
 
-pub use append::{Appended, ExpectedVersion};
+pub use append::{Appended, ExpectedVersion, PendingAppend};
 pub use error::Error;
 pub use family::Family;
 pub use load::Loaded;

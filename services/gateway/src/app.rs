@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use events::command::live::RELAY_BUFFER;
-use eventstore::EventStore;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -28,8 +27,6 @@ pub enum Error {
     },
     #[error("connecting to NATS at {url}: {message}")]
     Nats { url: String, message: String },
-    #[error(transparent)]
-    EventLog(#[from] eventstore::Error),
     #[error("serving HTTP: {0}")]
     Serve(#[source] std::io::Error),
 }
@@ -62,7 +59,6 @@ impl Application {
                 url: config.nats_url.clone(),
                 message: e.to_string(),
             })?;
-        EventStore::new(nats.clone()).ensure_streams().await?;
         let listener = TcpListener::bind(config.http_addr)
             .await
             .map_err(|source| Error::Bind {
@@ -73,6 +69,8 @@ impl Application {
             nats,
             calls: LiveCalls::new(config.live_calls_per_user),
             start_timeout: config.session_start_timeout,
+            bounds: config.bounds,
+            heartbeat_timeout: config.heartbeat_timeout,
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
         };

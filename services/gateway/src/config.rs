@@ -3,7 +3,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use std::num::NonZeroU32;
+
 use crate::auth::{JwtSecret, SecretError};
+use crate::live::bounds::Bounds;
 
 /// Live calls one user may hold open through one gateway copy.
 pub const DEFAULT_LIVE_CALLS_PER_USER: usize = 5;
@@ -23,6 +26,13 @@ pub struct Config {
     pub live_calls_per_user: usize,
     /// `PARLOR_SESSION_START_TIMEOUT_MS`, default 10 000.
     pub session_start_timeout: Duration,
+    /// Each call's bounds: `PARLOR_MAX_FRAME_BYTES`, `PARLOR_FRAMES_PER_SEC`,
+    /// `PARLOR_USER_MESSAGES_PER_SEC`, `PARLOR_USER_MESSAGE_BURST`,
+    /// `PARLOR_USER_MESSAGES_PER_CALL` (defaults in `live::bounds`).
+    pub bounds: Bounds,
+    /// `PARLOR_HEARTBEAT_TIMEOUT_MS`, default 5 000: silence from a call's
+    /// session after which the client is closed with 1011.
+    pub heartbeat_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +54,8 @@ impl Config {
             jwt_secret,
             live_calls_per_user: DEFAULT_LIVE_CALLS_PER_USER,
             session_start_timeout: DEFAULT_SESSION_START_TIMEOUT,
+            bounds: Bounds::default(),
+            heartbeat_timeout: bus::live::HEARTBEAT_TIMEOUT,
         }
     }
 
@@ -61,6 +73,30 @@ impl Config {
         }
         if let Some(ms) = positive("PARLOR_SESSION_START_TIMEOUT_MS")? {
             config.session_start_timeout = Duration::from_millis(ms);
+        }
+        if let Some(ms) = positive("PARLOR_HEARTBEAT_TIMEOUT_MS")? {
+            config.heartbeat_timeout = Duration::from_millis(ms);
+        }
+        let bounds = &mut config.bounds;
+        if let Some(n) = positive("PARLOR_MAX_FRAME_BYTES")? {
+            bounds.max_frame_bytes = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        let rate = |name| -> Result<Option<NonZeroU32>, ConfigError> {
+            Ok(positive(name)?.map(|n| {
+                NonZeroU32::new(u32::try_from(n).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MAX)
+            }))
+        };
+        if let Some(n) = rate("PARLOR_FRAMES_PER_SEC")? {
+            bounds.frames_per_sec = n;
+        }
+        if let Some(n) = rate("PARLOR_USER_MESSAGES_PER_SEC")? {
+            bounds.user_messages_per_sec = n;
+        }
+        if let Some(n) = rate("PARLOR_USER_MESSAGE_BURST")? {
+            bounds.user_message_burst = n;
+        }
+        if let Some(n) = rate("PARLOR_USER_MESSAGES_PER_CALL")? {
+            bounds.user_messages_per_call = n.get();
         }
         Ok(config)
     }

@@ -19,18 +19,11 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 const AGENT: &str = "agent_relay";
 
-/// A client in a started conversation whose relay is known to be listening
-/// (its initiation frame has reached the session side).
 async fn open_call(
     gateway: &TestGateway,
     sessions: &mut mpsc::Receiver<SessionSide>,
 ) -> (Ws, SessionSide) {
-    let token = gateway.token(UserId::new());
-    let (mut ws, _) = connect(request(&gateway.ws_url(AGENT), &[("xi-api-key", &token)])).await;
-    send(&mut ws, INITIATION).await;
-    let mut session = next_session(sessions).await;
-    assert_eq!(session.next().await, Inbound::Text(INITIATION.into()));
-    (ws, session)
+    support::open_call(gateway, sessions, AGENT).await
 }
 
 #[tokio::test]
@@ -124,7 +117,8 @@ async fn binary_frames_close_both_sides_with_1003() {
     let mut sessions = accepting_session(&gateway.nats.url()).await;
     let (mut ws, mut session) = open_call(&gateway, &mut sessions).await;
     ws.send(Message::binary(vec![1, 2, 3])).await.expect("send");
-    let reason = "binary frames are not supported";
+    let reason =
+        "invalid_message: binary frames are not part of the protocol; send JSON text frames";
     assert_eq!(closed_with(&mut ws).await, (1003, reason.to_owned()));
     assert_eq!(session.next().await, Inbound::Close(1003, reason.into()));
 }

@@ -4,6 +4,18 @@ use std::time::Duration;
 
 use elevenlabs::{ApiKey, Endpoints};
 
+use crate::core::Limits;
+
+/// Events one call may write, its end included (`PARLOR_EVENTS_PER_CALL`).
+pub const DEFAULT_EVENTS_PER_CALL: u32 = 2_000;
+/// How long a call waits for an unavailable log before it ends
+/// (`PARLOR_LOG_OUTAGE_MS`).
+pub const DEFAULT_LOG_OUTAGE: Duration = Duration::from_secs(10);
+/// An extension is asked for this long before the hold runs out.
+pub const EXTEND_AHEAD: Duration = Duration::from_secs(15);
+/// How long past the covered time a call runs while the ledger is silent.
+pub const EXTEND_GRACE: Duration = Duration::from_secs(30);
+
 /// Where the session service finds NATS and ElevenLabs, and its limits.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -29,6 +41,12 @@ pub struct Config {
     /// for a finished call's record.
     pub cost_timeout: Duration,
     pub cost_poll: Duration,
+    /// The rules' limits: `PARLOR_EVENTS_PER_CALL`, `PARLOR_HEARTBEAT_TIMEOUT_MS`
+    /// (silence from the gateway before a call's client is taken for gone,
+    /// default 5 000), `PARLOR_EXTEND_AHEAD_MS`.
+    pub limits: Limits,
+    /// `PARLOR_LOG_OUTAGE_MS`, default 10 000.
+    pub log_outage: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +71,13 @@ impl Config {
             initiation_wait: Duration::from_secs(1),
             cost_timeout: Duration::from_secs(600),
             cost_poll: Duration::from_secs(1),
+            limits: Limits {
+                events_per_call: DEFAULT_EVENTS_PER_CALL,
+                heartbeat_timeout_ms: millis(bus::live::HEARTBEAT_TIMEOUT),
+                extend_ahead_ms: millis(EXTEND_AHEAD),
+                extend_grace_ms: millis(EXTEND_GRACE),
+            },
+            log_outage: DEFAULT_LOG_OUTAGE,
         }
     }
 
@@ -81,6 +106,21 @@ impl Config {
         config.max_live =
             usize::try_from(number("PARLOR_SESSION_MAX_LIVE", 200)?).unwrap_or(usize::MAX);
         config.cost_timeout = Duration::from_secs(number("PARLOR_COST_TIMEOUT_SECS", 600)?);
+        let limits = &mut config.limits;
+        limits.events_per_call = u32::try_from(number(
+            "PARLOR_EVENTS_PER_CALL",
+            u64::from(DEFAULT_EVENTS_PER_CALL),
+        )?)
+        .unwrap_or(u32::MAX);
+        limits.heartbeat_timeout_ms =
+            number("PARLOR_HEARTBEAT_TIMEOUT_MS", limits.heartbeat_timeout_ms)?;
+        limits.extend_ahead_ms = number("PARLOR_EXTEND_AHEAD_MS", limits.extend_ahead_ms)?;
+        config.log_outage =
+            Duration::from_millis(number("PARLOR_LOG_OUTAGE_MS", millis(DEFAULT_LOG_OUTAGE))?);
         Ok(config)
     }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

@@ -1,11 +1,12 @@
 //! How a call ended, as a domain event and as the close the client sees.
 
+use bus::Close;
 use elevenlabs::{ConversationEnd, ConversationError, EndKind, ErrorType};
 use events::ConversationEvent;
 use events::conversation::{EndReason, Ended, Failed, FailureReason};
 
 /// Who or what stopped the relay loop before the upstream said anything.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StoppedBy {
     /// Upstream ended the call (or the socket died).
     Upstream,
@@ -13,6 +14,10 @@ pub enum StoppedBy {
     Client(u16),
     /// The client sent something that is not a protocol message.
     ClientProtocolError,
+    /// The gateway closed the client for breaking the call's bounds (reason).
+    ClientLimit(String),
+    /// The gateway closed the client for a frame that is not the protocol.
+    ClientInvalid(String),
     /// This service is shutting down.
     Shutdown,
 }
@@ -23,7 +28,7 @@ pub fn conclude(
     stopped_by: StoppedBy,
     upstream: &Result<ConversationEnd, ConversationError>,
     duration_ms: u64,
-) -> (ConversationEvent, Option<(u16, String)>) {
+) -> (ConversationEvent, Option<Close>) {
     let ended = |reason, close_code| {
         ConversationEvent::Ended(Ended {
             reason,
@@ -46,31 +51,30 @@ pub fn conclude(
                 FailureReason::ProtocolError,
                 "the client sent a frame that is not JSON".into(),
             ),
-            Some((1008, "invalid_message".into())),
+            Some(Close::new(1008, "invalid_message")),
         ),
+        StoppedBy::ClientLimit(reason) => (failed(FailureReason::LimitExceeded, reason), None),
+        StoppedBy::ClientInvalid(reason) => (failed(FailureReason::ProtocolError, reason), None),
         StoppedBy::Shutdown => (
             failed(
                 FailureReason::SessionLost,
                 "the session service stopped".into(),
             ),
-            Some((1001, "server shutting down".into())),
+            Some(Close::new(1001, "server shutting down")),
         ),
         StoppedBy::Upstream => match upstream {
             Ok(end) => from_upstream(end, duration_ms),
             Err(e) => (
                 failed(FailureReason::UpstreamError, e.to_string()),
-                Some((1011, "upstream connection lost".into())),
+                Some(Close::new(1011, "upstream connection lost")),
             ),
         },
     }
 }
 
-fn from_upstream(
-    end: &ConversationEnd,
-    duration_ms: u64,
-) -> (ConversationEvent, Option<(u16, String)>) {
+fn from_upstream(end: &ConversationEnd, duration_ms: u64) -> (ConversationEvent, Option<Close>) {
     let code = end.code.map(|c| c.as_u16());
-    let close = Some((code.unwrap_or(1000), end.reason.clone()));
+    let close = Some(Close::new(code.unwrap_or(1000), end.reason.clone()));
     let ended = |reason| {
         ConversationEvent::Ended(Ended {
             reason,

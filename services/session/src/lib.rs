@@ -12,23 +12,30 @@
 //!
 //! * [`config`] — `Config` from the environment.
 //! * `service` — `run`: the start command, call tasks, shutdown.
-//! * `call` — one conversation's relay loop.
+//! * `core` — the rules of a live call, pure: state + input → frames,
+//!   events, effects (bounds, heartbeats, hold extensions, how it ends).
+//! * `relay` — the I/O shell that feeds `core` and carries out its output.
 //! * `turns` — server events → domain events, with turn latency.
 //! * `ending` — how a call ended → `ended`/`failed` and the client's close.
-//! * `live` — frames and closes on the live subjects.
-//! * `log` — the conversation's single writer (version in memory).
+//! * `fold` — `Facts`: a conversation's events folded, shared by the live
+//!   call and recovery.
+//! * `log` — the conversation's single writer (version in memory), one
+//!   event at a time before and after the live part.
+//! * `writer` — the live part's ordered, pipelined writer task.
 //! * `postcall` — ElevenLabs' record → `cost_reported`, `analysis_reported`.
 //! * `recovery` — at start, close what a previous run lost.
 
-mod call;
 pub mod config;
+mod core;
 mod ending;
-mod live;
+mod fold;
 mod log;
 mod postcall;
 mod recovery;
+mod relay;
 mod service;
 mod turns;
+mod writer;
 
 pub use config::{Config, ConfigError};
 pub use service::run;

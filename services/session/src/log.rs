@@ -1,5 +1,7 @@
 //! Appending one conversation's events: the call task is its aggregate's
-//! only writer, so it keeps the version in memory and never loads.
+//! only writer, so it keeps the version in memory and never loads. This is
+//! the one-at-a-time path (before and after the live call); while the call
+//! runs, `writer` pipelines.
 
 use std::time::Duration;
 
@@ -14,7 +16,7 @@ const APPEND_ATTEMPTS: u32 = 8;
 const APPEND_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Who a conversation belongs to: copied onto every event's envelope.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Party {
     pub conversation_id: ConversationId,
     pub user_id: UserId,
@@ -44,11 +46,17 @@ impl ConversationLog {
         &self.party
     }
 
-    /// Appends `event` after everything this writer appended before. A
-    /// retry after an outage reuses the event id, so it cannot be stored
-    /// twice. A conflict means another writer touched the conversation
-    /// (a restarted copy closed it as lost): the caller stops.
-    pub async fn append(&mut self, event: ConversationEvent) -> Result<(), Error> {
+    pub fn store(&self) -> &EventStore {
+        &self.store
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The envelope of the next event: the party's ids, caused by the
+    /// event before it (stored or still in flight).
+    pub fn envelope(&mut self, event: ConversationEvent) -> Envelope<ConversationEvent> {
         let party = &self.party;
         let mut meta = EnvelopeMeta::new(party.conversation_id.to_string(), party.correlation_id)
             .for_user(party.user_id)
@@ -57,12 +65,28 @@ impl ConversationLog {
             meta = meta.caused_by(cause);
         }
         let envelope = Envelope::new(meta, event);
+        self.last_event = Some(envelope.meta.id);
+        envelope
+    }
+
+    /// An event was stored at `version`.
+    pub fn stored(&mut self, version: u64) {
+        self.version = version;
+    }
+
+    /// Appends `event` after everything this writer appended before. A
+    /// retry after an outage reuses the event id, so it cannot be stored
+    /// twice. A conflict means another writer touched the conversation
+    /// (a surviving copy closed it as lost): the caller stops.
+    pub async fn append(&mut self, event: ConversationEvent) -> Result<(), Error> {
+        let envelope = self.envelope(event);
+        let id = self.party.conversation_id;
         let mut attempt = 1;
         let appended = loop {
             match self
                 .store
                 .append(
-                    party.conversation_id,
+                    id,
                     ExpectedVersion::Exact(self.version),
                     std::slice::from_ref(&envelope),
                 )
@@ -70,15 +94,14 @@ impl ConversationLog {
             {
                 Ok(appended) => break appended,
                 Err(Error::Unavailable(reason)) if attempt < APPEND_ATTEMPTS => {
-                    tracing::warn!(conversation_id = %party.conversation_id, %reason, attempt, "log unavailable; retrying");
+                    tracing::warn!(conversation_id = %id, %reason, attempt, "log unavailable; retrying");
                     tokio::time::sleep(APPEND_BACKOFF * attempt).await;
                     attempt += 1;
                 }
                 Err(e) => return Err(e),
             }
         };
-        self.version = appended.version;
-        self.last_event = Some(envelope.meta.id);
+        self.stored(appended.version);
         Ok(())
     }
 }

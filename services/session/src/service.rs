@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use bus::LiveSender;
 use elevenlabs::{RestClient, RetryPolicy};
 use events::command::{
     HoldCredits, HoldPlaced, Refusal, RefusalCode, Reply, SessionStarted, StartSession, subject,
@@ -18,12 +19,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::Error;
-use crate::call::Call;
 use crate::config::Config;
-use crate::live::Outgoing;
+use crate::fold::Facts;
 use crate::log::{ConversationLog, Party};
 use crate::postcall;
 use crate::recovery;
+use crate::relay::Call;
 
 /// How long the ledger may take to answer a hold.
 const LEDGER_TIMEOUT: Duration = Duration::from_secs(5);
@@ -109,15 +110,8 @@ async fn recover(shared: &Arc<Shared>) -> Result<(), Error> {
 
 /// Answers one `cmd.session.start`.
 async fn start(shared: Arc<Shared>, request: async_nats::Message) {
-    let Some(reply_to) = request.reply.clone() else {
-        tracing::warn!("cmd.session.start without a reply subject; ignored");
-        return;
-    };
     let reply: Reply<SessionStarted> = open(&shared, &request.payload).await.into();
-    let body = serde_json::to_vec(&reply).unwrap_or_default();
-    if let Err(e) = shared.store.client().publish(reply_to, body.into()).await {
-        tracing::warn!(error = %e, "could not answer cmd.session.start");
-    }
+    bus::answer(shared.store.client(), &request, &reply).await;
 }
 
 async fn open(shared: &Arc<Shared>, payload: &[u8]) -> Result<SessionStarted, Refusal> {
@@ -144,24 +138,31 @@ async fn open(shared: &Arc<Shared>, payload: &[u8]) -> Result<SessionStarted, Re
     };
     let unavailable =
         |e: &dyn std::fmt::Display| Refusal::new(RefusalCode::Unavailable, e.to_string());
-    let mut log = ConversationLog::new(shared.store.clone(), party, 0);
-    log.append(ConversationEvent::Requested(Requested {
+    let mut log = ConversationLog::new(shared.store.clone(), party.clone(), 0);
+    let requested = ConversationEvent::Requested(Requested {
         mode: ConversationMode::Live,
         owner: Some(shared.config.instance.clone()),
-    }))
-    .await
-    .map_err(|e| unavailable(&e))?;
-    if let Err(refusal) = hold(shared, &command, conversation_id).await {
-        let failed = ConversationEvent::Failed(Failed {
-            reason: FailureReason::Refused,
-            message: refusal.message.clone(),
-            duration_ms: 0,
-        });
-        if let Err(e) = log.append(failed).await {
-            tracing::error!(%conversation_id, error = %e, "could not record the refusal");
+    });
+    let mut facts = Facts {
+        party: Some(party),
+        ..Facts::default()
+    };
+    facts.record(&requested);
+    log.append(requested).await.map_err(|e| unavailable(&e))?;
+    let placed = match hold(shared, &command, conversation_id).await {
+        Ok(placed) => placed,
+        Err(refusal) => {
+            let failed = ConversationEvent::Failed(Failed {
+                reason: FailureReason::Refused,
+                message: refusal.message.clone(),
+                duration_ms: 0,
+            });
+            if let Err(e) = log.append(failed).await {
+                tracing::error!(%conversation_id, error = %e, "could not record the refusal");
+            }
+            return Err(refusal);
         }
-        return Err(refusal);
-    }
+    };
     let client = shared.store.client().clone();
     let subject_in = subject::live_in(conversation_id);
     let subject_out = subject::live_out(conversation_id);
@@ -172,8 +173,10 @@ async fn open(shared: &Arc<Shared>, payload: &[u8]) -> Result<SessionStarted, Re
     let call = Call {
         shared: Arc::clone(shared),
         log,
+        facts,
         live_in,
-        out: Outgoing::new(client, subject_out.clone()),
+        out: LiveSender::new(client, subject_out.clone()),
+        covers_ms: placed.covers_ms,
     };
     shared.tasks.clone().spawn(async move {
         let _guard = guard;
@@ -199,39 +202,17 @@ async fn hold(
         agent_id: command.agent_id.clone(),
         correlation_id: command.correlation_id,
     };
-    let body: bytes::Bytes = serde_json::to_vec(&request).unwrap_or_default().into();
-    let client = shared.store.client();
-    // No responders means no ledger copy is subscribed yet (a rolling start):
-    // ask again, briefly, before refusing. Holds are idempotent per conversation.
-    let asking = async {
-        let mut pause = Duration::from_millis(25);
-        loop {
-            match client.request(subject::LEDGER_HOLD, body.clone()).await {
-                Err(e) if e.kind() == async_nats::RequestErrorKind::NoResponders => {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_millis(500));
-                }
-                other => return other,
-            }
-        }
-    };
-    let answer = tokio::time::timeout(LEDGER_TIMEOUT, asking)
-        .await
-        .map_err(|_| Refusal::new(RefusalCode::Unavailable, "the ledger did not answer"))?
-        .map_err(|e| {
-            Refusal::new(
-                RefusalCode::Unavailable,
-                format!("the ledger is unavailable: {e}"),
-            )
-        })?;
-    serde_json::from_slice::<Reply<HoldPlaced>>(&answer.payload)
-        .map_err(|e| {
-            Refusal::new(
-                RefusalCode::Unavailable,
-                format!("unreadable ledger reply: {e}"),
-            )
-        })?
-        .into_result()
+    bus::request(
+        shared.store.client(),
+        subject::LEDGER_HOLD,
+        &request,
+        LEDGER_TIMEOUT,
+    )
+    .await
+    .map_err(|e| match e {
+        bus::RequestError::Refused { refusal, .. } => refusal,
+        other => Refusal::new(RefusalCode::Unavailable, other.to_string()),
+    })
 }
 
 /// Counts a live call until its task (or its refusal) is done.

@@ -3,11 +3,14 @@
 //!
 //! # Layout
 //!
-//! * [`close`] — close codes and reasons, on the socket and on NATS.
+//! * [`bounds`] — a call's bounds (frame size, rates, messages), checked
+//!   on every client frame.
+//! * [`close`] — closes between the client socket and `bus::Close`.
 //! * [`limit`] — `LiveCalls`, the per-user cap on open calls.
 //! * [`start`] — `cmd.session.start` and how its failures close the socket.
 //! * [`relay`] — the relay loop of one started conversation.
 
+pub mod bounds;
 pub mod close;
 pub mod limit;
 pub mod relay;
@@ -24,7 +27,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::live::close::Close;
+use bus::Close;
+
+use crate::live::bounds::Bounds;
 use crate::live::limit::{LiveCall, LiveCalls};
 
 /// How long a closing handshake may take before the socket is dropped.
@@ -36,6 +41,9 @@ pub struct Live {
     pub nats: async_nats::Client,
     pub calls: Arc<LiveCalls>,
     pub start_timeout: Duration,
+    pub bounds: Bounds,
+    /// Silence from the session after which its copy is taken for gone.
+    pub heartbeat_timeout: Duration,
     /// Cancelled when the gateway stops: open calls close with 1001.
     pub shutdown: CancellationToken,
     /// Tracks open calls so the gateway can wait for their closes to go out.
@@ -78,7 +86,7 @@ impl Live {
             Ok(started) => started,
             Err(error) => {
                 tracing::warn!(%error, "conversation not started");
-                return refuse(socket, error.close()).await;
+                return refuse(socket, start::close_for(&error)).await;
             }
         };
         tracing::Span::current().record(
@@ -95,7 +103,7 @@ impl Live {
 pub async fn refuse(mut socket: WebSocket, close: Close) {
     tracing::info!(code = close.code, reason = %close.reason, "closing client");
     if socket
-        .send(Message::Close(Some(close.frame())))
+        .send(Message::Close(Some(close::frame(&close))))
         .await
         .is_ok()
     {

@@ -1,65 +1,44 @@
 //! The relay of one started conversation: client text frames to
-//! `subject_in`, `subject_out` messages to the client, closes both ways.
+//! `subject_in`, `subject_out` messages to the client, closes both ways,
+//! heartbeats both ways (`bus::live`).
+//!
+//! Every client frame passes the call's [`Guard`] first; a violation gets
+//! an `error` event and its close, and the session hears the same close.
+//! If the session sends nothing (not even a heartbeat) for the heartbeat
+//! timeout, its copy is gone: the client is closed with 1011.
 //!
 //! Back-pressure: the client is read only after its previous frame was
 //! handed to NATS (whose outgoing buffer is bounded), and NATS delivers into
-//! a subscription buffer of `live::RELAY_BUFFER` messages drained only as
-//! fast as the client socket takes them. Core NATS has no flow control, so a
-//! client that falls more than that far behind loses frames (logged as a
-//! slow consumer, see `app`) rather than growing memory.
+//! a subscription buffer of `RELAY_BUFFER` messages drained only as fast as
+//! the client socket takes them. Core NATS has no flow control, so a client
+//! that falls more than that far behind loses frames (logged as a slow
+//! consumer, see `app`) rather than growing memory.
 
-use async_nats::Client;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use bus::close::{ABNORMAL, GOING_AWAY, INTERNAL};
+use bus::live::HEARTBEAT_INTERVAL;
+use bus::{Close, LiveMessage, LiveSender};
 use events::command::SessionStarted;
 use futures::StreamExt;
+use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::live::close::{ABNORMAL, Close, GOING_AWAY, INTERNAL, UNSUPPORTED_DATA};
+use crate::live::bounds::{Guard, Violation};
 use crate::live::start::UNAVAILABLE_REASON;
-use crate::live::{Live, finish_close, refuse};
+use crate::live::{Live, close, finish_close, refuse};
 
 /// Who ended the conversation, for the log.
 #[derive(Debug)]
 enum Ended {
     Client,
     ClientLost,
+    ClientViolation,
     Session,
+    SessionLost,
     Gateway,
 }
 
-/// Client → session: the `subject_in` side.
-struct Inbound<'a> {
-    nats: &'a Client,
-    subject: String,
-}
-
-impl Inbound<'_> {
-    async fn frame(&self, text: Utf8Bytes) -> Result<(), async_nats::PublishError> {
-        let body = Message::Text(text).into_data();
-        self.nats.publish(self.subject.clone(), body).await
-    }
-
-    /// Tells the session this direction ended. If NATS is gone the session
-    /// loses the client anyway, so a failure is only logged.
-    async fn close(&self, close: &Close) {
-        let published = self
-            .nats
-            .publish_with_headers(
-                self.subject.clone(),
-                close.headers(),
-                close.reason.clone().into(),
-            )
-            .await;
-        if let Err(error) = published {
-            tracing::warn!(%error, code = close.code, "could not tell the session of the close");
-        }
-    }
-}
-
 pub async fn relay(mut socket: WebSocket, live: &Live, started: &SessionStarted) {
-    let inbound = Inbound {
-        nats: &live.nats,
-        subject: started.subject_in.clone(),
-    };
+    let inbound = LiveSender::new(live.nats.clone(), started.subject_in.clone());
     let unavailable = Close::new(INTERNAL, UNAVAILABLE_REASON);
     let mut outbound = match live.nats.subscribe(started.subject_out.clone()).await {
         Ok(subscriber) => subscriber,
@@ -69,30 +48,39 @@ pub async fn relay(mut socket: WebSocket, live: &Live, started: &SessionStarted)
             return refuse(socket, unavailable).await;
         }
     };
+    let mut guard = Guard::new(live.bounds);
+    let mut heartbeat = tokio::time::interval(HEARTBEAT_INTERVAL);
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut session_heard = Instant::now();
     let (mut frames_in, mut frames_out) = (0u64, 0u64);
     let (ended, close) = loop {
+        let session_silent = tokio::time::sleep_until(session_heard + live.heartbeat_timeout);
         tokio::select! {
             frame = socket.recv() => match frame {
                 Some(Ok(Message::Text(text))) => {
-                    if inbound.frame(text).await.is_err() {
+                    if let Err(violation) = guard.check(text.as_str()) {
+                        break violated(socket, &inbound, &violation).await;
+                    }
+                    if inbound.frame(Message::Text(text).into_data()).await.is_err() {
                         refuse(socket, unavailable.clone()).await;
                         break (Ended::Gateway, unavailable);
                     }
                     frames_in += 1;
                 }
                 Some(Ok(Message::Binary(_))) => {
-                    let close = Close::new(UNSUPPORTED_DATA, "binary frames are not supported");
-                    inbound.close(&close).await;
-                    refuse(socket, close.clone()).await;
-                    break (Ended::Client, close);
+                    break violated(socket, &inbound, &Violation::Binary).await;
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Ok(Message::Close(frame))) => {
-                    let close = Close::from_client(frame);
+                    let close = close::from_client(frame);
                     inbound.close(&close).await;
                     // The reply to the client's close goes out on the next read.
                     finish_close(&mut socket).await;
                     break (Ended::Client, close);
+                }
+                Some(Err(error)) if is_too_large(&error) => {
+                    let violation = Violation::TooLarge { limit: live.bounds.max_frame_bytes };
+                    break violated(socket, &inbound, &violation).await;
                 }
                 Some(Err(_)) | None => {
                     let close = Close::new(ABNORMAL, "client connection lost");
@@ -105,11 +93,16 @@ pub async fn relay(mut socket: WebSocket, live: &Live, started: &SessionStarted)
                     refuse(socket, unavailable.clone()).await;
                     break (Ended::Gateway, unavailable);
                 };
-                if let Some(close) = Close::from_message(&message) {
-                    refuse(socket, close.clone()).await;
-                    break (Ended::Session, close);
-                }
-                let Ok(text) = Utf8Bytes::try_from(message.payload) else {
+                session_heard = Instant::now();
+                let payload = match LiveMessage::from_message(&message) {
+                    LiveMessage::Heartbeat => continue,
+                    LiveMessage::Close(close) => {
+                        refuse(socket, close.clone()).await;
+                        break (Ended::Session, close);
+                    }
+                    LiveMessage::Frame(payload) => payload,
+                };
+                let Ok(text) = Utf8Bytes::try_from(payload) else {
                     tracing::warn!("dropped a session frame that is not UTF-8");
                     continue;
                 };
@@ -120,6 +113,18 @@ pub async fn relay(mut socket: WebSocket, live: &Live, started: &SessionStarted)
                 }
                 frames_out += 1;
             },
+            _ = heartbeat.tick() => {
+                if let Err(error) = inbound.heartbeat().await {
+                    tracing::warn!(%error, "could not send a heartbeat");
+                }
+            }
+            () = session_silent => {
+                // Tell a session that is merely slow, too: it ends the upstream.
+                inbound.close(&Close::new(ABNORMAL, "session heartbeats stopped")).await;
+                let close = Close::new(INTERNAL, "session lost");
+                refuse(socket, close.clone()).await;
+                break (Ended::SessionLost, close);
+            }
             () = live.shutdown.cancelled() => {
                 let close = Close::new(GOING_AWAY, "gateway shutting down");
                 inbound.close(&close).await;
@@ -136,4 +141,34 @@ pub async fn relay(mut socket: WebSocket, live: &Live, started: &SessionStarted)
         frames_out,
         "conversation relay ended"
     );
+}
+
+/// A frame broke the call's bounds: the client gets the `error` event and
+/// the close, the session the same close.
+async fn violated(
+    mut socket: WebSocket,
+    inbound: &LiveSender,
+    violation: &Violation,
+) -> (Ended, Close) {
+    let close = violation.close();
+    tracing::info!(%violation, code = close.code, "client broke the call's bounds");
+    inbound.close(&close).await;
+    // A client that cannot take the event still gets the close.
+    let _ = socket
+        .send(Message::Text(violation.error_event().into()))
+        .await;
+    refuse(socket, close.clone()).await;
+    (Ended::ClientViolation, close)
+}
+
+/// The socket refused a frame larger than its configured maximum.
+fn is_too_large(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = e.downcast_ref::<tungstenite::Error>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }

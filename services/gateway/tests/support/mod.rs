@@ -8,6 +8,8 @@
 use std::time::Duration;
 
 use async_nats::{Client, Subscriber};
+use bus::live::HEARTBEAT_INTERVAL;
+use bus::{LiveMessage, LiveSender};
 use events::command::live::CLOSE_CODE_HEADER;
 use events::command::{Refusal, Reply, SessionStarted, StartSession, subject};
 use events::{ConversationId, UserId};
@@ -96,6 +98,14 @@ pub struct SessionSide {
     pub request: StartSession,
     pub started: SessionStarted,
     inbound: Subscriber,
+    /// Heartbeats on `live.<id>.out` while the side lives, as a session does.
+    heartbeats: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SessionSide {
+    fn drop(&mut self) {
+        self.heartbeats.abort();
+    }
 }
 
 /// A frame the gateway published on `live.<id>.in`.
@@ -106,20 +116,26 @@ pub enum Inbound {
 }
 
 impl SessionSide {
+    /// The next frame or close; the gateway's heartbeats are skipped.
     pub async fn next(&mut self) -> Inbound {
-        let message = tokio::time::timeout(DEADLINE, self.inbound.next())
-            .await
-            .expect("a frame on the live subject in time")
-            .expect("subscription open");
-        let body = String::from_utf8(message.payload.to_vec()).expect("utf-8");
-        match message
-            .headers
-            .as_ref()
-            .and_then(|h| h.get(CLOSE_CODE_HEADER))
-        {
-            Some(code) => Inbound::Close(code.as_str().parse().expect("numeric code"), body),
-            None => Inbound::Text(body),
+        loop {
+            let message = tokio::time::timeout(DEADLINE, self.inbound.next())
+                .await
+                .expect("a frame on the live subject in time")
+                .expect("subscription open");
+            match LiveMessage::from_message(&message) {
+                LiveMessage::Heartbeat => {}
+                LiveMessage::Close(close) => return Inbound::Close(close.code, close.reason),
+                LiveMessage::Frame(body) => {
+                    return Inbound::Text(String::from_utf8(body.to_vec()).expect("utf-8"));
+                }
+            }
         }
+    }
+
+    /// Stops this side's heartbeats, as a session copy that died would.
+    pub fn go_silent(&self) {
+        self.heartbeats.abort();
     }
 
     pub async fn send(&self, text: &str) {
@@ -181,11 +197,20 @@ pub async fn accepting_session(nats_url: &str) -> mpsc::Receiver<SessionSide> {
             let reply = serde_json::to_vec(&Reply::Done(started.clone())).expect("json");
             let to = message.reply.expect("a request");
             nats.publish(to, reply.into()).await.expect("reply");
+            let beating = LiveSender::new(nats.clone(), started.subject_out.clone());
+            let heartbeats = tokio::spawn(async move {
+                let mut every = tokio::time::interval(HEARTBEAT_INTERVAL);
+                loop {
+                    every.tick().await;
+                    let _ = beating.heartbeat().await;
+                }
+            });
             let side = SessionSide {
                 nats: nats.clone(),
                 request,
                 started,
                 inbound,
+                heartbeats,
             };
             if tx.send(side).await.is_err() {
                 return;
@@ -217,6 +242,21 @@ pub async fn silent_session(nats_url: &str) -> (Client, Subscriber) {
     let requests = nats.subscribe(subject::SESSION_START).await.expect("sub");
     settle(&nats).await;
     (nats, requests)
+}
+
+/// A client in a started conversation whose relay is known to be listening
+/// (its initiation frame has reached the session side).
+pub async fn open_call(
+    gateway: &TestGateway,
+    sessions: &mut mpsc::Receiver<SessionSide>,
+    agent: &str,
+) -> (Ws, SessionSide) {
+    let token = gateway.token(UserId::new());
+    let (mut ws, _) = connect(request(&gateway.ws_url(agent), &[("xi-api-key", &token)])).await;
+    send(&mut ws, INITIATION).await;
+    let mut session = next_session(sessions).await;
+    assert_eq!(session.next().await, Inbound::Text(INITIATION.into()));
+    (ws, session)
 }
 
 pub async fn next_session(sessions: &mut mpsc::Receiver<SessionSide>) -> SessionSide {

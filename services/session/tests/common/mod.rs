@@ -6,6 +6,8 @@
 
 use std::time::{Duration, Instant};
 
+use bus::live::HEARTBEAT_INTERVAL;
+use bus::{LiveMessage, LiveSender};
 use elevenlabs_sim::{SimConfig, Simulator};
 use events::command::live::CLOSE_CODE_HEADER;
 use events::command::{
@@ -130,10 +132,20 @@ impl Stack {
             .subscribe(started.subject_out.clone())
             .await
             .expect("subscribe");
+        // Heartbeats on `live.<id>.in`, as the gateway holding the client sends them.
+        let beating = LiveSender::new(self.client.clone(), started.subject_in.clone());
+        let heartbeats = tokio::spawn(async move {
+            let mut every = tokio::time::interval(HEARTBEAT_INTERVAL);
+            loop {
+                every.tick().await;
+                let _ = beating.heartbeat().await;
+            }
+        });
         Ok(Call {
             client: self.client.clone(),
             started,
             out,
+            heartbeats,
         })
     }
 
@@ -203,6 +215,13 @@ pub struct Call {
     client: async_nats::Client,
     pub started: SessionStarted,
     out: async_nats::Subscriber,
+    heartbeats: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        self.heartbeats.abort();
+    }
 }
 
 /// What the gateway receives on `live.<id>.out`.
@@ -229,22 +248,26 @@ impl Call {
             .expect("publish");
     }
 
+    /// The next frame or close; the session's heartbeats are skipped.
     pub async fn next(&mut self) -> Out {
-        let message = tokio::time::timeout(DEADLINE, self.out.next())
-            .await
-            .expect("a frame in time")
-            .expect("open");
-        match message
-            .headers
-            .as_ref()
-            .and_then(|h| h.get(CLOSE_CODE_HEADER))
-        {
-            Some(code) => Out::Close(
-                code.as_str().parse().expect("code"),
-                String::from_utf8_lossy(&message.payload).into_owned(),
-            ),
-            None => Out::Frame(serde_json::from_slice(&message.payload).expect("json frame")),
+        loop {
+            let message = tokio::time::timeout(DEADLINE, self.out.next())
+                .await
+                .expect("a frame in time")
+                .expect("open");
+            match LiveMessage::from_message(&message) {
+                LiveMessage::Heartbeat => {}
+                LiveMessage::Close(close) => return Out::Close(close.code, close.reason),
+                LiveMessage::Frame(body) => {
+                    return Out::Frame(serde_json::from_slice(&body).expect("json frame"));
+                }
+            }
         }
+    }
+
+    /// Stops the heartbeats, as a gateway copy that died would.
+    pub fn go_silent(&self) {
+        self.heartbeats.abort();
     }
 
     /// Reads until a frame of `kind` (answering nothing; pings are the session's job).

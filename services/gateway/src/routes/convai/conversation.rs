@@ -13,16 +13,13 @@ use serde::Deserialize;
 
 use crate::auth::{AuthError, SignatureError};
 use crate::error::ApiError;
-use crate::live::close::{Close, POLICY};
 use crate::live::{Admission, refuse};
 use crate::routes::convai::ConvaiState;
+use bus::Close;
+use bus::close::{POLICY, TRY_AGAIN_LATER};
 
 /// The subprotocol the JS SDK requests; browsers fail unless it is echoed.
 const CONVAI_PROTOCOL: &str = "convai";
-/// As the Python SDK allows (audio chunks are base64 inside JSON).
-const MAX_MESSAGE_BYTES: usize = 16 << 20;
-/// RFC 6455 "try again later".
-const TRY_AGAIN_LATER: u16 = 1013;
 
 /// Unknown parameters (`source`, `version`, `environment`) are ignored.
 #[derive(Deserialize)]
@@ -42,7 +39,8 @@ pub async fn conversation(
         return plain_http(&state, &headers, query.ok()).into_response();
     };
     let upgrade = upgrade
-        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_message_size(state.live.bounds.max_frame_bytes)
+        .max_frame_size(state.live.bounds.max_frame_bytes)
         .protocols([CONVAI_PROTOCOL]);
     match admit(&state, &headers, query.ok()) {
         Ok(admission) => {
