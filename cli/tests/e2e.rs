@@ -3,7 +3,9 @@
 //! gateway's WebSocket. One test binary, so the stack links once.
 
 mod e2e {
+    mod abuse;
     mod calls;
+    mod faults;
     pub mod harness;
     mod load;
     mod shape;

@@ -233,6 +233,15 @@ impl E2e {
         .await
     }
 
+    /// Until the simulator's record of `elevenlabs_id` says its socket closed.
+    pub async fn no_open_upstream(&self, elevenlabs_id: &str) {
+        poll_until(&format!("the upstream {elevenlabs_id} closed"), || async {
+            let record = self.sim.conversation(elevenlabs_id)?;
+            (record["status"] != "in-progress").then_some(())
+        })
+        .await;
+    }
+
     pub async fn stop(mut self) {
         if let Some(stack) = self.stack.take() {
             stack.stop().await.expect("clean stop");

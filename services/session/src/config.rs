@@ -11,6 +11,8 @@ pub const DEFAULT_EVENTS_PER_CALL: u32 = 2_000;
 /// How long a call waits for an unavailable log before it ends
 /// (`PARLOR_LOG_OUTAGE_MS`).
 pub const DEFAULT_LOG_OUTAGE: Duration = Duration::from_secs(10);
+/// Silence from another copy before its calls are swept (`PARLOR_OWNER_TIMEOUT_MS`).
+pub const DEFAULT_OWNER_TIMEOUT: Duration = Duration::from_secs(10);
 /// An extension is asked for this long before the hold runs out.
 pub const EXTEND_AHEAD: Duration = Duration::from_secs(15);
 /// How long past the covered time a call runs while the ledger is silent.
@@ -47,6 +49,9 @@ pub struct Config {
     pub limits: Limits,
     /// `PARLOR_LOG_OUTAGE_MS`, default 10 000.
     pub log_outage: Duration,
+    /// `PARLOR_OWNER_TIMEOUT_MS`, default 10 000: silence from another copy
+    /// after which its open calls are closed as `session_lost`.
+    pub owner_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +83,7 @@ impl Config {
                 extend_grace_ms: millis(EXTEND_GRACE),
             },
             log_outage: DEFAULT_LOG_OUTAGE,
+            owner_timeout: DEFAULT_OWNER_TIMEOUT,
         }
     }
 
@@ -117,6 +123,10 @@ impl Config {
         limits.extend_ahead_ms = number("PARLOR_EXTEND_AHEAD_MS", limits.extend_ahead_ms)?;
         config.log_outage =
             Duration::from_millis(number("PARLOR_LOG_OUTAGE_MS", millis(DEFAULT_LOG_OUTAGE))?);
+        config.owner_timeout = Duration::from_millis(number(
+            "PARLOR_OWNER_TIMEOUT_MS",
+            millis(DEFAULT_OWNER_TIMEOUT),
+        )?);
         Ok(config)
     }
 }

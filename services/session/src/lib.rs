@@ -23,7 +23,10 @@
 //!   event at a time before and after the live part.
 //! * `writer` — the live part's ordered, pipelined writer task.
 //! * `postcall` — ElevenLabs' record → `cost_reported`, `analysis_reported`.
-//! * `recovery` — at start, close what a previous run lost.
+//! * `recovery` — the calls a stopped copy left: close them as lost, fetch
+//!   their cost.
+//! * `sweep` — copies say they are alive; a survivor finishes what a
+//!   silent copy left (and a copy what it left itself, at start).
 
 pub mod config;
 mod core;
@@ -34,6 +37,7 @@ mod postcall;
 mod recovery;
 mod relay;
 mod service;
+mod sweep;
 mod turns;
 mod writer;
 
@@ -44,8 +48,8 @@ pub use service::run;
 pub enum Error {
     #[error(transparent)]
     EventLog(#[from] eventstore::Error),
-    #[error("NATS: {0}")]
-    Nats(String),
-    #[error("ElevenLabs client: {0}")]
-    ElevenLabs(String),
+    #[error("subscribing to the start command: {0}")]
+    Subscribe(#[source] async_nats::SubscribeError),
+    #[error("building the ElevenLabs client: {0}")]
+    ElevenLabs(#[source] elevenlabs::RestError),
 }

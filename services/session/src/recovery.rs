@@ -1,6 +1,7 @@
-//! At start: conversations this copy owned when it died are closed in the
-//! log as failed (`session_lost`), and calls whose ElevenLabs cost was never
-//! recorded get it fetched again.
+//! Finding the calls a stopped copy left: conversations it owned that never
+//! ended are closed in the log as failed (`session_lost`), and calls whose
+//! ElevenLabs cost was never recorded get it fetched again. A copy runs it
+//! for itself at start, and `sweep` for copies that stopped.
 
 use std::collections::HashMap;
 
@@ -25,10 +26,14 @@ pub struct Orphan {
     pub elevenlabs_id: Option<String>,
 }
 
+/// The calls left to finish by the owners `left` picks, with their owner.
 /// Reads the whole conversation stream once. (A stream too long for that
 /// would keep a per-owner index; today's volumes replay in well under a
 /// second.)
-pub async fn orphans(store: &EventStore, instance: &str) -> Result<Vec<Orphan>, eventstore::Error> {
+pub async fn orphans(
+    store: &EventStore,
+    left: impl Fn(&str) -> bool,
+) -> Result<Vec<(String, Orphan)>, eventstore::Error> {
     let mut seen: HashMap<ConversationId, Facts> = HashMap::new();
     let mut messages = store
         .replay(StreamName::Conversations, ReplayFrom::Beginning)
@@ -50,15 +55,17 @@ pub async fn orphans(store: &EventStore, instance: &str) -> Result<Vec<Orphan>, 
     }
     Ok(seen
         .into_values()
-        .filter(|f| f.owner.as_deref() == Some(instance) && (!f.terminal || f.awaits_cost()))
+        .filter(|f| !f.terminal || f.awaits_cost())
         .filter_map(|facts| {
+            let owner = facts.owner.clone().filter(|o| left(o))?;
             let party = facts.party.clone()?;
-            Some(Orphan {
+            let orphan = Orphan {
                 log: ConversationLog::new(store.clone(), party, facts.version),
                 unterminated: !facts.terminal,
                 duration_ms: facts.duration_ms(),
                 elevenlabs_id: facts.elevenlabs_id,
-            })
+            };
+            Some((owner, orphan))
         })
         .collect())
 }
@@ -81,7 +88,7 @@ impl Orphan {
         self.log
             .append(ConversationEvent::Failed(Failed {
                 reason: FailureReason::SessionLost,
-                message: "the session service restarted during the call".to_owned(),
+                message: "the session copy running the call stopped".to_owned(),
                 duration_ms: self.duration_ms,
             }))
             .await

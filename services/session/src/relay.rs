@@ -206,7 +206,7 @@ impl Call {
             };
             match message {
                 LiveMessage::Heartbeat => {}
-                LiveMessage::Close(close) => return Err(StoppedBy::Client(close.code)),
+                LiveMessage::Close(close) => return Err(crate::core::stopped_by(&close)),
                 LiveMessage::Frame(frame) => {
                     let parsed = std::str::from_utf8(&frame).map(ClientMessage::parse);
                     return match parsed {

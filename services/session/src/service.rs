@@ -22,9 +22,9 @@ use crate::Error;
 use crate::config::Config;
 use crate::fold::Facts;
 use crate::log::{ConversationLog, Party};
-use crate::postcall;
 use crate::recovery;
 use crate::relay::Call;
+use crate::sweep;
 
 /// How long the ledger may take to answer a hold.
 const LEDGER_TIMEOUT: Duration = Duration::from_secs(5);
@@ -36,7 +36,7 @@ pub struct Shared {
     pub rest: RestClient,
     pub cancel: CancellationToken,
     live: AtomicUsize,
-    tasks: TaskTracker,
+    pub tasks: TaskTracker,
 }
 
 /// Runs the session service until `shutdown` completes; live calls are
@@ -49,7 +49,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         config.api_key.clone(),
         RetryPolicy::default(),
     )
-    .map_err(|e| Error::ElevenLabs(e.to_string()))?;
+    .map_err(Error::ElevenLabs)?;
     let shared = Arc::new(Shared {
         config,
         store: store.clone(),
@@ -58,12 +58,15 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         live: AtomicUsize::new(0),
         tasks: TaskTracker::new(),
     });
-    recover(&shared).await?;
+    let suspects = recover(&shared).await?;
+    shared
+        .tasks
+        .spawn(sweep::run(Arc::clone(&shared), suspects));
     let mut requests = store
         .client()
         .queue_subscribe(subject::SESSION_START, "session".to_owned())
         .await
-        .map_err(|e| Error::Nats(e.to_string()))?;
+        .map_err(Error::Subscribe)?;
     tracing::info!(instance = %shared.config.instance, "session ready");
     tokio::pin!(shutdown);
     loop {
@@ -85,27 +88,19 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     Ok(())
 }
 
-async fn recover(shared: &Arc<Shared>) -> Result<(), Error> {
-    for mut orphan in recovery::orphans(&shared.store, &shared.config.instance).await? {
-        orphan.close_if_unterminated(shared.store.client()).await?;
-        if let Some(elevenlabs_id) = orphan.elevenlabs_id {
-            let shared = Arc::clone(shared);
-            let mut log = orphan.log;
-            shared.tasks.clone().spawn(async move {
-                let config = &shared.config;
-                postcall::report(
-                    &shared.rest,
-                    &mut log,
-                    &elevenlabs_id,
-                    config.cost_timeout,
-                    config.cost_poll,
-                    &shared.cancel,
-                )
-                .await;
-            });
+/// Finishes what this copy left when it last stopped; returns the other
+/// owners with open calls, for the sweeper to watch.
+async fn recover(shared: &Arc<Shared>) -> Result<Vec<String>, Error> {
+    let me = shared.config.instance.as_str();
+    let mut others = Vec::new();
+    for (owner, orphan) in recovery::orphans(&shared.store, |_| true).await? {
+        if owner == me {
+            sweep::finish(shared, orphan).await;
+        } else if orphan.unterminated && !others.contains(&owner) {
+            others.push(owner);
         }
     }
-    Ok(())
+    Ok(others)
 }
 
 /// Answers one `cmd.session.start`.

@@ -293,7 +293,7 @@ impl LiveCall {
 /// What a close on `live.<id>.in` means. The gateway closes with 1009, 1008
 /// or 1003 when the client broke the call's bounds (the reason starts with
 /// the `error_type`); any other code is the client's own close.
-fn stopped_by(close: &Close) -> StoppedBy {
+pub(crate) fn stopped_by(close: &Close) -> StoppedBy {
     let limit = [
         "message_too_big",
         "rate_limit_exceeded",
