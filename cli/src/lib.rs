@@ -1,6 +1,7 @@
 //! The `parlor` command's library half: the code that assembles Parlor's
 //! services into one running stack, shared by `parlor up` and the
-//! end-to-end tests so both run exactly the same thing.
+//! end-to-end tests so both run exactly the same thing, and the load
+//! harness that drives it.
 //!
 //! It owns process orchestration only; every business rule lives in the
 //! services and libs it starts.
@@ -9,5 +10,8 @@
 //!
 //! * [`stack`] — `Stack`: the four services in one process, started and
 //!   stopped together.
+//! * [`load`] — the load and abuse harness behind `parlor load`, also
+//!   used by the end-to-end tests at small N.
 
+pub mod load;
 pub mod stack;

@@ -12,10 +12,12 @@
 //! * [`demo`] — `parlor demo`.
 //! * [`events_cmd`] — `parlor events <aggregate>`.
 //! * [`rebuild_cmd`] — `parlor rebuild`.
+//! * [`load_cmd`] — `parlor load`: a stack of its own under `parlor::load`.
 //! * [`nats_child`] — nats-server as a child process with a data directory.
 
 mod demo;
 mod events_cmd;
+mod load_cmd;
 mod nats_child;
 mod rebuild_cmd;
 mod up;
@@ -43,6 +45,10 @@ enum Command {
     /// MONGODB_DATABASE), swapping the new `conversations` in at the end.
     /// Stop the projector first for an exact result.
     Rebuild,
+    /// Drive simulated calls (some abusive) through a stack of its own and
+    /// print relay latency against a direct baseline, events/s, projector
+    /// lag and the ledger's trial balance.
+    Load(load_cmd::LoadArgs),
     /// Print the events of one conversation (24-hex id) or account
     /// (`user-<id>`, `system-<name>`), one JSON envelope per line.
     Events {
@@ -65,6 +71,7 @@ async fn main() -> ExitCode {
         Command::Up => up::run(up::UpConfig::from_env()).await,
         Command::Demo => demo::run().await,
         Command::Rebuild => rebuild_cmd::run().await,
+        Command::Load(args) => load_cmd::run(args).await,
         Command::Events {
             aggregate,
             nats_url,

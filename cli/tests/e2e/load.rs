@@ -90,3 +90,41 @@ async fn fifty_conversations_at_once_all_complete_and_each_is_charged_once() {
     }
     e2e.stop().await;
 }
+
+/// `parlor load` at small N, every kind of abuse beside polite calls: each
+/// ends as documented, the books balance, the read models catch up and no
+/// upstream is left open.
+#[tokio::test]
+async fn parlor_load_with_every_abuse_ends_every_call_as_documented() {
+    let e2e = E2e::start().await;
+    let target = parlor::load::Target {
+        gateway: elevenlabs::Endpoints::from_http_base(&e2e.gateway_http()).expect("gateway"),
+        simulator: elevenlabs::Endpoints::from_http_base(&e2e.sim.http_base_url()).expect("sim"),
+        simulator_key: elevenlabs::ApiKey::new(e2e.sim.api_key()),
+        agent_id: e2e.sim.default_agent_id().to_owned(),
+        jwt_secret: e2e.secret.clone(),
+        nats: e2e.client.clone(),
+        conversations: e2e.conversations.clone(),
+    };
+    let config = parlor::load::LoadConfig {
+        calls: 12,
+        turns: 4,
+        floods: 2,
+        oversized: 2,
+        vanishing: 2,
+        drops: 2,
+        flood_messages: 2_000,
+    };
+    let report = parlor::load::run(&target, &config).await.expect("load ran");
+    assert!(report.errors.is_empty(), "{report}");
+    assert_eq!(report.relayed.turns, 4 * 4 + 2 * 2, "{report}");
+    assert_eq!(report.direct.turns, 4 * 4, "{report}");
+    assert_eq!(report.endings.get("flood → 1008"), Some(&2), "{report}");
+    assert_eq!(report.endings.get("polite → 1005"), Some(&4), "{report}");
+    assert_eq!(report.trial_balance, 0);
+    assert!(report.projector_lag.is_some(), "{report}");
+    for id in e2e.sim.conversation_ids() {
+        e2e.no_open_upstream(&id).await;
+    }
+    e2e.stop().await;
+}

@@ -23,9 +23,9 @@ pub const DEFAULT_MAX_FRAME_BYTES: usize = 256 * 1024;
 pub const DEFAULT_FRAMES_PER_SEC: u32 = 50;
 /// Typed user messages (`user_message`, `contextual_update`,
 /// `multimodal_message`) per second (`PARLOR_USER_MESSAGES_PER_SEC`)...
-pub const DEFAULT_USER_MESSAGES_PER_SEC: u32 = 5;
+pub const DEFAULT_USER_MESSAGES_PER_SEC: u32 = 10;
 /// ...with bursts of this many (`PARLOR_USER_MESSAGE_BURST`).
-pub const DEFAULT_USER_MESSAGE_BURST: u32 = 10;
+pub const DEFAULT_USER_MESSAGE_BURST: u32 = 20;
 /// Typed user messages in one call (`PARLOR_USER_MESSAGES_PER_CALL`).
 pub const DEFAULT_USER_MESSAGES_PER_CALL: u32 = 500;
 
@@ -225,7 +225,7 @@ mod tests {
             .take_while(Result::is_ok)
             .count();
         // The burst, plus at most what the rate refills while the loop runs.
-        assert!((10..=12).contains(&passed), "{passed}");
+        assert!((20..=23).contains(&passed), "{passed}");
         let violation = guard.check(&message("more")).expect_err("flood");
         assert_eq!(violation.close().code, POLICY);
         let event: serde_json::Value =
