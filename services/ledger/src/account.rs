@@ -110,19 +110,6 @@ impl State {
         true
     }
 
-    /// Applies events this process just appended, which took `aggregate` to `version`.
-    pub fn apply_appended(
-        &mut self,
-        aggregate: AccountId,
-        version: u64,
-        events: &[Envelope<LedgerEvent>],
-    ) {
-        for envelope in events {
-            self.apply_new(aggregate, envelope.meta.id, &envelope.event);
-        }
-        self.accounts.entry(aggregate).or_default().version = version;
-    }
-
     fn apply_new(&mut self, aggregate: AccountId, id: EventId, event: &LedgerEvent) {
         // Decoding refuses unbalanced events and `decide` asserts it, so an
         // unbalanced one here is a bug, not bad input.

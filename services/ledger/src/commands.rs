@@ -22,6 +22,9 @@ use crate::decide::Command;
 /// Copies of the ledger share requests through this queue group.
 pub const QUEUE_GROUP: &str = "ledger";
 
+/// Requests of one subject answered at once by one copy; more wait in NATS.
+pub const MAX_IN_FLIGHT: usize = 512;
+
 /// Subscribes to the three subjects and answers on tasks spawned into `tasks`.
 /// Returns once the server has registered the subscriptions.
 pub async fn serve(
@@ -41,16 +44,27 @@ pub async fn serve(
     Ok(())
 }
 
+/// Answers each request on a task of its own, so a request waits only
+/// for the account it touches; at most [`MAX_IN_FLIGHT`] at once per
+/// subject, and dropping this stops the unanswered ones with it.
 async fn answer_all(client: Client, book: Arc<Book>, mut requests: Subscriber) {
+    let mut in_flight = JoinSet::new();
     while let Some(request) = requests.next().await {
+        while in_flight.try_join_next().is_some() {}
+        if in_flight.len() >= MAX_IN_FLIGHT {
+            in_flight.join_next().await;
+        }
         let Some(reply_to) = request.reply else {
             tracing::warn!(subject = %request.subject, "ledger command without a reply subject ignored");
             continue;
         };
-        let body = answer(&book, request.subject.as_str(), &request.payload).await;
-        if let Err(error) = client.publish(reply_to, body.into()).await {
-            tracing::warn!(%error, "could not send a ledger reply");
-        }
+        let (client, book) = (client.clone(), Arc::clone(&book));
+        in_flight.spawn(async move {
+            let body = answer(&book, request.subject.as_str(), &request.payload).await;
+            if let Err(error) = client.publish(reply_to, body.into()).await {
+                tracing::warn!(%error, "could not send a ledger reply");
+            }
+        });
     }
 }
 
@@ -136,7 +150,7 @@ async fn grant(book: &Book, payload: &[u8]) -> Result<Balance, Refusal> {
 
 async fn balance(book: &Book, payload: &[u8]) -> Result<Balance, Refusal> {
     let request: GetBalance = parse(payload)?;
-    Ok(book.read(|state| state.balance(request.user_id)).await)
+    Ok(book.read(|state| state.balance(request.user_id)))
 }
 
 fn parse<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Refusal> {

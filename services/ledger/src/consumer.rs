@@ -1,10 +1,21 @@
 //! The ledger's durable subscription on CONVERSATIONS: a call that ended,
 //! failed or was submitted is charged; a cost report adjusts the charge.
 //! Everything else about a conversation is none of the ledger's business.
+//!
+//! Events are handled concurrently: each decision waits only for its own
+//! account, and the rules do not depend on the order a conversation's
+//! events arrive in (a report before the end charges first), which is what
+//! several copies sharing the durable consumer need anyway.
 
+use std::future::Future;
+use std::time::Duration;
+
+use async_nats::jetstream::AckKind;
+use async_nats::jetstream::consumer::PullConsumer;
 use events::conversation::ConversationEvent;
 use events::{ConversationId, DomainEvent, Envelope};
-use eventstore::{HandlerError, LogMessage};
+use eventstore::{HandlerError, LogMessage, StreamName};
+use futures::StreamExt;
 use tracing::Instrument;
 
 use crate::book::{Book, Cause, ExecuteError};
@@ -12,6 +23,66 @@ use crate::decide::Command;
 
 /// The durable consumer's name, shared by every ledger copy.
 pub const DURABLE: &str = "ledger";
+
+/// Conversation events one copy handles at once.
+pub const CONCURRENCY: usize = 64;
+/// Delay before an event whose handling failed is delivered again.
+const RETRY_DELAY: Duration = Duration::from_millis(500);
+
+/// Handles conversation events from the durable consumer (which must
+/// exist) until `shutdown` completes or the pull breaks. At shutdown no
+/// new event is taken and the ones being handled finish; each is acked
+/// only after it was booked, so a crash leaves it to be redelivered.
+pub async fn follow(
+    book: &Book,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), eventstore::Error> {
+    let unavailable = |e: &dyn std::fmt::Display| eventstore::Error::Unavailable(e.to_string());
+    let js = async_nats::jetstream::new(book.store().client().clone());
+    let consumer: PullConsumer = js
+        .get_stream(StreamName::Conversations.as_str())
+        .await
+        .map_err(|e| unavailable(&e))?
+        .get_consumer(DURABLE)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let messages = consumer.messages().await.map_err(|e| unavailable(&e))?;
+    messages
+        .take_until(shutdown)
+        .for_each_concurrent(CONCURRENCY, |message| async move {
+            let message = match message {
+                Ok(message) => message,
+                Err(error) => {
+                    tracing::warn!(%error, "pulling conversation events");
+                    return;
+                }
+            };
+            let Ok(info) = message.info() else {
+                tracing::warn!(subject = %message.subject, "conversation event without delivery info; left for redelivery");
+                return;
+            };
+            let log = LogMessage {
+                sequence: info.stream_sequence,
+                subject: message.subject.to_string(),
+                payload: message.payload.clone(),
+                delivered: u64::try_from(info.delivered).unwrap_or(1),
+            };
+            let sequence = log.sequence;
+            let ack = match handle(book, log).await {
+                Ok(()) => message.ack().await,
+                Err(error) => {
+                    tracing::warn!(sequence, %error, "conversation event not booked; it will be redelivered");
+                    message.ack_with(AckKind::Nak(Some(RETRY_DELAY))).await
+                }
+            };
+            // A lost ack means a redelivery, which books nothing twice.
+            if let Err(error) = ack {
+                tracing::warn!(sequence, %error, "ack of a conversation event failed");
+            }
+        })
+        .await;
+    Ok(())
+}
 
 /// Handles one conversation event. An error means "try again later" (the
 /// event is redelivered); events the ledger can never book are logged and

@@ -13,6 +13,11 @@
 //! append expects the user account's version the decision was made on, and
 //! a conflict reloads that account and decides again.
 //!
+//! Concurrency: requests and conversation events are handled concurrently;
+//! commands for one account take turns inside a copy, commands for
+//! different accounts never wait on each other, and no lock is held
+//! across an append.
+//!
 //! # Configuration (environment)
 //!
 //! * `NATS_URL` — default `nats://127.0.0.1:4222`.
@@ -30,9 +35,9 @@
 //! * [`account`] — `State`, `Account`, `ConversationMoney`; `State::apply`.
 //! * [`decide`] — `Command` and `decide(&State, &Pricing, &Command)`, pure.
 //! * [`hold`], [`grant`], [`charge`], [`adjust`] — each command's rules.
-//! * [`book`] — `Book`: decide → append with expected version → apply.
+//! * [`book`] — `Book`: per-account turns; decide → append with expected version → apply.
 //! * [`commands`] — `cmd.ledger.*` request/reply handlers.
-//! * [`consumer`] — the durable `ledger` subscription on CONVERSATIONS.
+//! * [`consumer`] — the durable `ledger` consumer on CONVERSATIONS, handled concurrently.
 //! * [`tail`] — follows LEDGER so other copies' appends show here.
 //! * [`service`] — `Ledger`: start, `run`, `step` (for tests).
 

@@ -48,7 +48,7 @@ async fn follow_once(book: &Book, after: &mut u64) -> Result<(), async_nats::Err
         let sequence = message.info()?.stream_sequence;
         match Envelope::<LedgerEvent>::from_json(&message.payload) {
             Ok(envelope) => {
-                book.apply(sequence, &envelope).await;
+                book.apply(sequence, &envelope);
             }
             Err(error) => tracing::error!(sequence, %error, "undecodable ledger event skipped"),
         }

@@ -6,4 +6,5 @@ mod support;
 
 mod charging;
 mod commands;
+mod concurrency;
 mod exactly_once;
