@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::credits::{Credits, Posting};
 use crate::envelope::{DomainEvent, EventTypes};
 use crate::error::DecodeError;
-use crate::ids::{AccountId, ConversationId};
+use crate::ids::{AccountId, ConversationId, EventId};
 
 /// Everything that moves or reserves credits.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,12 +43,28 @@ pub struct CreditsGranted {
     pub postings: Vec<Posting>,
 }
 
-/// Credits reserved for a conversation about to start.
+/// Credits reserved for a conversation: period 0 when it is about to
+/// start, then one more period each time the running call's hold is
+/// extended (`cmd.ledger.extend`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CreditsHeld {
     pub conversation_id: ConversationId,
     pub credits: Credits,
     pub postings: Vec<Posting>,
+    /// 0: the start hold; n: the n-th extension.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub period: u32,
+    /// Call time from the start that everything held so far covers;
+    /// absent on holds from before extensions existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covers_ms: Option<u64>,
+    /// The rate the hold was priced at, which the call keeps to its end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits_per_minute: Option<u32>,
+}
+
+fn is_zero(period: &u32) -> bool {
+    *period == 0
 }
 
 /// Part of a hold turned into the conversation's charge.
@@ -65,6 +81,25 @@ pub struct HoldReleased {
     pub conversation_id: ConversationId,
     pub credits: Credits,
     pub postings: Vec<Posting>,
+    #[serde(default, skip_serializing_if = "ReleaseReason::is_settled")]
+    pub reason: ReleaseReason,
+}
+
+/// Why a hold went back to the user.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseReason {
+    /// The call was charged; this is what it did not use.
+    #[default]
+    Settled,
+    /// Neither an end nor an extension came within the hold's TTL.
+    Expired,
+}
+
+impl ReleaseReason {
+    pub fn is_settled(&self) -> bool {
+        *self == Self::Settled
+    }
 }
 
 /// The duration-based charge of a finished conversation.
@@ -83,6 +118,48 @@ pub struct ChargeAdjusted {
     pub estimated: Credits,
     pub actual: Credits,
     pub postings: Vec<Posting>,
+    /// What the correction is based on and what is wrong with it; absent
+    /// from adjustments booked before these were recorded.
+    #[serde(flatten)]
+    pub detail: AdjustmentDetail,
+}
+
+/// Where an adjustment comes from, kept with it for finance.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdjustmentDetail {
+    /// The ledger event that charged the estimate this corrects (the
+    /// capture, or the usage charge of a call without a hold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<EventId>,
+    /// The call time the report bills.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_duration_ms: Option<u64>,
+    /// ElevenLabs' split of the actual cost (`charging.call_charge`,
+    /// `charging.llm_charge`), when it reported one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_credits: Option<Credits>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm_credits: Option<Credits>,
+    /// What finance must look at; the report is booked in full regardless.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<ChargeFlag>,
+}
+
+/// Why a booked cost needs a second look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChargeFlag {
+    /// ElevenLabs reported more than was ever held for the call; the
+    /// excess came out of the user's available credits.
+    ExceedsHold { held: Credits, excess: Credits },
+    /// The report implies a cost per minute far above the rate the call
+    /// was priced at.
+    AboveRateCard {
+        reported_per_minute: Credits,
+        rate_per_minute: u32,
+    },
+    /// The report came for a call the ledger had neither held nor charged.
+    UnknownConversation,
 }
 
 const TYPES: EventTypes = &[

@@ -4,8 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
 use events::command::Balance;
-use events::ledger::LedgerEvent;
+use events::ledger::{LedgerEvent, ReleaseReason};
 use events::{AccountId, ConversationId, Credits, Envelope, EventId, UserId};
 
 /// One account, user or system.
@@ -27,14 +28,34 @@ pub struct Account {
 /// What the ledger booked for one conversation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ConversationMoney {
-    /// Held when the call started; `None`: charged without a hold.
+    /// Everything held for the call, start hold and extensions; `None`:
+    /// charged without a hold.
     pub hold: Option<Credits>,
+    /// The last period held (0: only the start hold).
+    pub period: u32,
+    /// Call time from the start that the holds cover.
+    pub covers_ms: u64,
+    /// The rate the call was priced at when it was held.
+    pub rate: Option<u32>,
+    /// The last hold or extension: when, and which event (the cause of an expiry).
+    pub last_hold: Option<HoldMark>,
+    /// The hold ran out its TTL and went back to the user.
+    pub expired: bool,
+    /// The event that charged the estimate (what an adjustment corrects).
+    pub charge_event: Option<EventId>,
     /// Of the hold, what is neither captured nor released yet.
     pub hold_open: Credits,
     pub captured: Option<Credits>,
     pub usage: Option<Credits>,
     /// ElevenLabs' figure, once the charge was adjusted to it.
     pub adjusted: Option<Credits>,
+}
+
+/// When a hold was placed or extended, and by which event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HoldMark {
+    pub at: DateTime<Utc>,
+    pub event: EventId,
 }
 
 impl ConversationMoney {
@@ -73,6 +94,14 @@ impl State {
             .unwrap_or_default()
     }
 
+    /// Every user account.
+    pub fn users(&self) -> impl Iterator<Item = (UserId, &Account)> {
+        self.accounts.iter().filter_map(|(id, account)| match id {
+            AccountId::User(user) => Some((*user, account)),
+            AccountId::System(_) => None,
+        })
+    }
+
     pub fn version(&self, id: AccountId) -> u64 {
         self.account(id).map_or(0, |a| a.version)
     }
@@ -105,12 +134,13 @@ impl State {
         if sequence <= self.version(aggregate) {
             return false;
         }
-        self.apply_new(aggregate, envelope.meta.id, &envelope.event);
+        self.apply_new(aggregate, envelope);
         self.accounts.entry(aggregate).or_default().version = sequence;
         true
     }
 
-    fn apply_new(&mut self, aggregate: AccountId, id: EventId, event: &LedgerEvent) {
+    fn apply_new(&mut self, aggregate: AccountId, envelope: &Envelope<LedgerEvent>) {
+        let (id, event) = (envelope.meta.id, &envelope.event);
         // Decoding refuses unbalanced events and `decide` asserts it, so an
         // unbalanced one here is a bug, not bad input.
         assert!(
@@ -128,22 +158,34 @@ impl State {
                 let money = account.conversations.entry(e.conversation_id).or_default();
                 money.hold = Some(money.hold.unwrap_or_default() + e.credits);
                 money.hold_open = money.hold_open + e.credits;
+                money.period = money.period.max(e.period);
+                money.covers_ms = e.covers_ms.unwrap_or(money.covers_ms);
+                money.rate = e.credits_per_minute.or(money.rate);
+                money.last_hold = Some(HoldMark {
+                    at: envelope.meta.occurred_at,
+                    event: id,
+                });
                 account.held = account.held + e.credits;
             }
             LedgerEvent::HoldCaptured(e) => {
                 let money = account.conversations.entry(e.conversation_id).or_default();
                 money.captured = Some(money.captured.unwrap_or_default() + e.credits);
+                money.charge_event = Some(id);
                 money.hold_open = money.hold_open - e.credits;
                 account.held = account.held - e.credits;
             }
             LedgerEvent::HoldReleased(e) => {
                 let money = account.conversations.entry(e.conversation_id).or_default();
                 money.hold_open = money.hold_open - e.credits;
+                money.expired |= e.reason == ReleaseReason::Expired;
                 account.held = account.held - e.credits;
             }
             LedgerEvent::UsageCharged(e) => {
                 let money = account.conversations.entry(e.conversation_id).or_default();
                 money.usage = Some(money.usage.unwrap_or_default() + e.credits);
+                if money.hold.is_none() {
+                    money.charge_event = Some(id);
+                }
             }
             LedgerEvent::ChargeAdjusted(e) => {
                 account

@@ -249,9 +249,10 @@ pub(crate) fn envelopes(
     cause: Cause,
     events: Vec<LedgerEvent>,
 ) -> Vec<Envelope<LedgerEvent>> {
+    let mut charge = None;
     events
         .into_iter()
-        .map(|event| {
+        .map(|mut event| {
             let mut meta = EnvelopeMeta::new(account.to_string(), cause.correlation_id)
                 .for_user(command.user());
             meta.causation_id = cause.causation_id;
@@ -261,6 +262,16 @@ pub(crate) fn envelopes(
                 (command, &event)
             {
                 meta.id = *grant_id;
+            }
+            // An adjustment decided together with the charge it corrects
+            // links to it here, where the charge gets its id.
+            match &mut event {
+                LedgerEvent::HoldCaptured(_) => charge = Some(meta.id),
+                LedgerEvent::UsageCharged(_) if charge.is_none() => charge = Some(meta.id),
+                LedgerEvent::ChargeAdjusted(adjusted) if adjusted.detail.corrects.is_none() => {
+                    adjusted.detail.corrects = charge;
+                }
+                _ => {}
             }
             Envelope::new(meta, event)
         })

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_nats::{Client, Subscriber};
 use events::CorrelationId;
 use events::command::{
-    Balance, GetBalance, GrantCredits, HoldCredits, HoldPlaced, Refusal, RefusalCode, Reply,
-    subject,
+    Balance, ExtendHold, GetBalance, GrantCredits, HoldCredits, HoldExtended, HoldPlaced, Refusal,
+    RefusalCode, Reply, subject,
 };
 use futures::StreamExt;
 use serde::Serialize;
@@ -25,7 +25,7 @@ pub const QUEUE_GROUP: &str = "ledger";
 /// Requests of one subject answered at once by one copy; more wait in NATS.
 pub const MAX_IN_FLIGHT: usize = 512;
 
-/// Subscribes to the three subjects and answers on tasks spawned into `tasks`.
+/// Subscribes to the command subjects and answers on tasks spawned into `tasks`.
 /// Returns once the server has registered the subscriptions.
 pub async fn serve(
     client: &Client,
@@ -34,6 +34,7 @@ pub async fn serve(
 ) -> Result<(), async_nats::Error> {
     for name in [
         subject::LEDGER_HOLD,
+        subject::LEDGER_EXTEND,
         subject::LEDGER_GRANT,
         subject::LEDGER_BALANCE,
     ] {
@@ -72,6 +73,7 @@ async fn answer_all(client: Client, book: Arc<Book>, mut requests: Subscriber) {
 async fn answer(book: &Book, subject: &str, payload: &[u8]) -> Vec<u8> {
     match subject {
         subject::LEDGER_HOLD => reply(hold(book, payload).await),
+        subject::LEDGER_EXTEND => reply(extend(book, payload).await),
         subject::LEDGER_GRANT => reply(grant(book, payload).await),
         subject::LEDGER_BALANCE => reply(balance(book, payload).await),
         other => reply::<Balance>(Err(Refusal::new(
@@ -92,6 +94,7 @@ async fn hold(book: &Book, payload: &[u8]) -> Result<HoldPlaced, Refusal> {
     let command = Command::Hold {
         user: request.user_id,
         conversation: request.conversation_id,
+        rate: None,
     };
     let cause = Cause {
         correlation_id: request.correlation_id,
@@ -100,14 +103,15 @@ async fn hold(book: &Book, payload: &[u8]) -> Result<HoldPlaced, Refusal> {
     let placed = book
         .execute(&command, cause, |state| {
             let account = state.user(request.user_id);
+            let money = account
+                .conversations
+                .get(&request.conversation_id)
+                .copied()
+                .unwrap_or_default();
             HoldPlaced {
-                held: account
-                    .conversations
-                    .get(&request.conversation_id)
-                    .and_then(|m| m.hold)
-                    .unwrap_or_default(),
+                held: money.hold.unwrap_or_default(),
                 available: account.balance,
-                covers_ms: None,
+                covers_ms: Some(money.covers_ms),
             }
         })
         .instrument(span.clone())
@@ -121,6 +125,51 @@ async fn hold(book: &Book, payload: &[u8]) -> Result<HoldPlaced, Refusal> {
         Err(error) => tracing::info!(%error, "hold not placed"),
     });
     placed.map_err(|e| e.into_refusal())
+}
+
+async fn extend(book: &Book, payload: &[u8]) -> Result<HoldExtended, Refusal> {
+    let request: ExtendHold = parse(payload)?;
+    let span = tracing::info_span!(
+        "extend",
+        conversation_id = %request.conversation_id,
+        user_id = %request.user_id,
+        correlation_id = %request.correlation_id,
+        period = request.period,
+    );
+    let command = Command::Extend {
+        user: request.user_id,
+        conversation: request.conversation_id,
+        period: request.period,
+    };
+    let cause = Cause {
+        correlation_id: request.correlation_id,
+        causation_id: None,
+    };
+    let extended = book
+        .execute(&command, cause, |state| {
+            let account = state.user(request.user_id);
+            let money = account
+                .conversations
+                .get(&request.conversation_id)
+                .copied()
+                .unwrap_or_default();
+            HoldExtended {
+                held: money.hold_open,
+                available: account.balance,
+                covers_ms: money.covers_ms,
+            }
+        })
+        .instrument(span.clone())
+        .await;
+    span.in_scope(|| match &extended {
+        Ok(e) => tracing::info!(
+            held = e.held.get(),
+            covers_ms = e.covers_ms,
+            "hold extended"
+        ),
+        Err(error) => tracing::info!(%error, "hold not extended"),
+    });
+    extended.map_err(|e| e.into_refusal())
 }
 
 async fn grant(book: &Book, payload: &[u8]) -> Result<Balance, Refusal> {

@@ -20,10 +20,15 @@ impl Config {
 
 /// An environment variable that is set but unusable.
 #[derive(Debug, thiserror::Error)]
-#[error("{name}={value:?} is not a valid whole number")]
-pub struct ConfigError {
-    pub name: &'static str,
-    pub value: String,
+pub enum ConfigError {
+    #[error("{name}={value:?} is not a valid whole number")]
+    NotANumber { name: &'static str, value: String },
+    #[error("{name}={value} is out of range: {why}")]
+    OutOfRange {
+        name: &'static str,
+        value: u64,
+        why: &'static str,
+    },
 }
 
 /// `name` parsed as a number, `default` when unset.
@@ -33,6 +38,6 @@ pub(crate) fn env_number<N: FromStr>(name: &'static str, default: N) -> Result<N
         Ok(value) => value
             .trim()
             .parse()
-            .map_err(|_| ConfigError { name, value }),
+            .map_err(|_| ConfigError::NotANumber { name, value }),
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use async_nats::jetstream::AckKind;
 use async_nats::jetstream::consumer::PullConsumer;
 use events::conversation::ConversationEvent;
-use events::{ConversationId, DomainEvent, Envelope};
+use events::{ConversationId, Credits, DomainEvent, Envelope};
 use eventstore::{HandlerError, LogMessage, StreamName};
 use futures::StreamExt;
 use tracing::Instrument;
@@ -127,11 +127,11 @@ pub async fn handle(book: &Book, message: LogMessage) -> Result<(), HandlerError
 
 /// What the ledger does about this event, if anything.
 fn command_for(envelope: &Envelope<ConversationEvent>, sequence: u64) -> Option<Command> {
-    let (duration_ms, actual) = match &envelope.event {
+    let (duration_ms, report) = match &envelope.event {
         ConversationEvent::Ended(e) => (e.duration_ms, None),
         ConversationEvent::Failed(e) => (e.duration_ms, None),
         ConversationEvent::TranscriptSubmitted(e) => (e.duration_ms, None),
-        ConversationEvent::CostReported(e) => (e.call_duration_ms, Some(e.credits)),
+        ConversationEvent::CostReported(e) => (e.call_duration_ms, Some(e)),
         _ => return None,
     };
     let conversation: ConversationId = match envelope.meta.aggregate_id.parse() {
@@ -145,17 +145,24 @@ fn command_for(envelope: &Envelope<ConversationEvent>, sequence: u64) -> Option<
         tracing::error!(sequence, conversation_id = %conversation, "conversation event without user_id; nobody to charge");
         return None;
     };
-    Some(match actual {
+    Some(match report {
         None => Command::Charge {
             user,
             conversation,
             duration_ms,
         },
-        Some(actual) => Command::Adjust {
+        Some(report) => Command::Adjust {
             user,
             conversation,
-            actual,
+            actual: report.credits,
             call_duration_ms: duration_ms,
+            call_credits: charging_part(report.charging.as_ref(), "call_charge"),
+            llm_credits: charging_part(report.charging.as_ref(), "llm_charge"),
         },
     })
+}
+
+/// One whole-credit part of ElevenLabs' `charging` block, when it is there.
+fn charging_part(charging: Option<&serde_json::Value>, name: &str) -> Option<Credits> {
+    charging?.get(name)?.as_i64().map(Credits::new)
 }

@@ -2,21 +2,36 @@
 //! the current state into the events to append, or a refusal. It only
 //! dispatches; each command's rules live in its own module.
 
+use chrono::{DateTime, Utc};
 use events::command::{Refusal, RefusalCode};
 use events::ledger::{AccountOpened, LedgerEvent};
 use events::{AccountId, ConversationId, Credits, EventId, UserId};
 
 use crate::account::State;
 use crate::pricing::{MAX_CREDITS, Pricing};
-use crate::{adjust, charge, grant, hold};
+use crate::{adjust, charge, expiry, extend, grant, hold};
 
 /// Something that may move a user's credits.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// Reserve credits before a call starts (`cmd.ledger.hold`).
+    /// `rate`: credits per minute for this call; the default rate when `None`.
     Hold {
         user: UserId,
         conversation: ConversationId,
+        rate: Option<u32>,
+    },
+    /// Hold one more period of a running call (`cmd.ledger.extend`).
+    Extend {
+        user: UserId,
+        conversation: ConversationId,
+        period: u32,
+    },
+    /// Give back a hold whose TTL has run out at `now` (the ledger's timer).
+    Expire {
+        user: UserId,
+        conversation: ConversationId,
+        now: DateTime<Utc>,
     },
     /// Give a user credits (`cmd.ledger.grant`); `grant_id` becomes the event id.
     Grant {
@@ -32,11 +47,14 @@ pub enum Command {
         duration_ms: u64,
     },
     /// Bring a call's charge to ElevenLabs' reported figure.
+    /// `call_credits`/`llm_credits`: ElevenLabs' split of `actual`, if reported.
     Adjust {
         user: UserId,
         conversation: ConversationId,
         actual: Credits,
         call_duration_ms: u64,
+        call_credits: Option<Credits>,
+        llm_credits: Option<Credits>,
     },
 }
 
@@ -45,6 +63,8 @@ impl Command {
     pub fn user(&self) -> UserId {
         match self {
             Self::Hold { user, .. }
+            | Self::Extend { user, .. }
+            | Self::Expire { user, .. }
             | Self::Grant { user, .. }
             | Self::Charge { user, .. }
             | Self::Adjust { user, .. } => *user,
@@ -61,9 +81,27 @@ pub fn decide(
 ) -> Result<Vec<LedgerEvent>, Refusal> {
     let account = state.user(command.user());
     let mut events = match command {
-        Command::Hold { conversation, user } => {
-            hold::decide(&account, pricing, *user, *conversation)?
-        }
+        Command::Hold {
+            conversation,
+            user,
+            rate,
+        } => hold::decide(
+            &account,
+            pricing,
+            *user,
+            *conversation,
+            rate.unwrap_or(pricing.credits_per_minute),
+        )?,
+        Command::Extend {
+            conversation,
+            user,
+            period,
+        } => extend::decide(&account, pricing, *user, *conversation, *period)?,
+        Command::Expire {
+            conversation,
+            user,
+            now,
+        } => expiry::decide(&account, pricing, *user, *conversation, *now),
         Command::Grant {
             grant_id,
             credits,
@@ -80,13 +118,19 @@ pub fn decide(
             actual,
             call_duration_ms,
             user,
+            call_credits,
+            llm_credits,
         } => adjust::decide(
             &account,
             pricing,
             *user,
             *conversation,
-            *actual,
-            *call_duration_ms,
+            adjust::Report {
+                actual: *actual,
+                call_duration_ms: *call_duration_ms,
+                call_credits: *call_credits,
+                llm_credits: *llm_credits,
+            },
         )?,
     };
     if !account.opened && !events.is_empty() {

@@ -1,9 +1,15 @@
 //! The ledger service owns the double-entry credit accounts of DESIGN §4:
 //! holds, charges, adjustments to ElevenLabs' reported cost. It answers
-//! `cmd.ledger.hold`/`grant`/`balance`, follows conversation events to
+//! `cmd.ledger.hold`/`extend`/`grant`/`balance`, follows conversation events to
 //! charge calls, and appends ledger events to `ledger.<account>`.
 //!
 //! It never talks to users or to ElevenLabs, and never writes read models.
+//!
+//! Spend control: a call's hold covers one period at its rate and is
+//! extended period by period while it runs (`cmd.ledger.extend`); a hold
+//! neither extended nor ended within its TTL is released as expired. Our
+//! own estimate never takes a user below zero; ElevenLabs' report may, and
+//! is then flagged.
 //!
 //! Money rules: integer credits; every event a balanced set of postings
 //! between a user account and the system accounts (grants, holds, usage,
@@ -25,20 +31,26 @@
 //!   default 400 (ElevenLabs Creator tier, protocol doc §4.2).
 //! * `PARLOR_MIN_START_SECS` — a user must cover this much call to start one,
 //!   default 60.
-//! * `PARLOR_HOLD_SECS` — held per call while it runs (capped at what the
-//!   user has), default 600, ElevenLabs' default maximum call length.
+//! * `PARLOR_HOLD_PERIOD_SECS` — a hold covers this much call (capped at
+//!   what the user has) and each extension adds as much, default 60.
+//! * `PARLOR_HOLD_TTL_SECS` — a hold neither extended nor ended for this
+//!   long is released as expired, default 300; must exceed the period.
+//! * `PARLOR_FLAG_RATE_FACTOR` — a cost report above this many times the
+//!   call's rate per minute is flagged, default 3.
 //!
 //! # Layout
 //!
 //! * [`config`] — `Config` from the environment.
-//! * [`pricing`] — `Pricing`: the estimate, the minimum, the hold size.
+//! * [`pricing`] — `Pricing`: the estimate, the minimum, the period, the TTL.
 //! * [`account`] — `State`, `Account`, `ConversationMoney`; `State::apply`.
 //! * [`decide`] — `Command` and `decide(&State, &Pricing, &Command)`, pure.
-//! * [`hold`], [`grant`], [`charge`], [`adjust`] — each command's rules.
+//! * [`hold`], [`extend`], [`expiry`], [`grant`], [`charge`], [`adjust`] —
+//!   each command's rules.
 //! * [`book`] — `Book`: per-account turns; decide → append with expected version → apply.
 //! * [`commands`] — `cmd.ledger.*` request/reply handlers.
 //! * [`consumer`] — the durable `ledger` consumer on CONVERSATIONS, handled concurrently.
 //! * [`tail`] — follows LEDGER so other copies' appends show here.
+//! * [`sweep`] — the timer that expires holds past their TTL.
 //! * [`service`] — `Ledger`: start, `run`, `step` (for tests).
 
 pub mod account;
@@ -49,10 +61,13 @@ pub mod commands;
 pub mod config;
 pub mod consumer;
 pub mod decide;
+pub mod expiry;
+pub mod extend;
 pub mod grant;
 pub mod hold;
 pub mod pricing;
 pub mod service;
+pub mod sweep;
 pub mod tail;
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! `Ledger`: one running copy of the service — state rebuilt from the log,
-//! the LEDGER tail, the command handlers and the conversation subscription.
+//! the LEDGER tail, the hold-expiry timer, the command handlers and the conversation subscription.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use crate::book::Book;
 use crate::config::Config;
 use crate::pricing::Pricing;
-use crate::{Error, commands, consumer, tail};
+use crate::{Error, commands, consumer, sweep, tail};
 
 /// Pause before reading conversation events again after NATS failed.
 const RETRY_DELAY: Duration = Duration::from_millis(500);
@@ -38,6 +38,7 @@ impl Ledger {
         let last = book.replay().await?;
         let mut tasks = JoinSet::new();
         tasks.spawn(tail::follow(Arc::clone(&book), last));
+        tasks.spawn(sweep::run(Arc::clone(&book)));
         commands::serve(store.client(), &book, &mut tasks)
             .await
             .map_err(|e| Error::Nats(e.to_string()))?;

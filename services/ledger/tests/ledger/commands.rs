@@ -71,7 +71,7 @@ async fn a_hold_the_user_cannot_cover_is_refused_and_nothing_is_appended() {
 }
 
 #[tokio::test]
-async fn a_hold_reserves_up_to_ten_minutes_and_asking_again_answers_the_same_hold() {
+async fn a_hold_reserves_one_period_and_asking_again_answers_the_same_hold() {
     let harness = Harness::start().await;
     let _ledger = harness.ledger().await;
     let (user, conversation) = (UserId::new(), ConversationId::new());
@@ -80,7 +80,7 @@ async fn a_hold_reserves_up_to_ten_minutes_and_asking_again_answers_the_same_hol
     let expected = HoldPlaced {
         held: Credits::new(4_000),
         available: Credits::new(6_000),
-        covers_ms: None,
+        covers_ms: Some(600_000),
     };
     assert_eq!(placed, expected);
     assert_eq!(harness.hold(user, conversation).await, Ok(expected));

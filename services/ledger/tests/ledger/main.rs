@@ -8,3 +8,4 @@ mod charging;
 mod commands;
 mod concurrency;
 mod exactly_once;
+mod spend;
