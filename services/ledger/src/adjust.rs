@@ -20,6 +20,8 @@ pub struct Report {
     pub call_duration_ms: u64,
     pub call_credits: Option<Credits>,
     pub llm_credits: Option<Credits>,
+    /// The rate in effect for the call, used when it was never held.
+    pub rate: Option<u32>,
 }
 
 /// Adjusts at most once: a repeated, late or reordered report changes
@@ -51,7 +53,14 @@ pub fn decide(
         return Ok(Vec::new());
     }
     let known = account.conversations.contains_key(&conversation);
-    let mut events = charge::decide(account, pricing, user, conversation, call_duration_ms);
+    let mut events = charge::decide(
+        account,
+        pricing,
+        user,
+        conversation,
+        call_duration_ms,
+        report.rate,
+    );
     let estimated = money.estimated()
         + events
             .iter()
@@ -78,7 +87,14 @@ pub fn decide(
             reported_duration_ms: Some(call_duration_ms),
             call_credits: report.call_credits,
             llm_credits: report.llm_credits,
-            flags: flags(&money, pricing, actual, call_duration_ms, known),
+            flags: flags(
+                &money,
+                pricing,
+                actual,
+                call_duration_ms,
+                known,
+                report.rate,
+            ),
         },
     }));
     Ok(events)
@@ -91,6 +107,7 @@ fn flags(
     actual: Credits,
     call_duration_ms: u64,
     known: bool,
+    rate: Option<u32>,
 ) -> Vec<ChargeFlag> {
     let mut flags = Vec::new();
     if !known {
@@ -104,7 +121,7 @@ fn flags(
             excess: actual - held,
         });
     }
-    let rate = money.rate.unwrap_or(pricing.credits_per_minute);
+    let rate = money.rate.or(rate).unwrap_or(pricing.credits_per_minute);
     let reported = per_minute(actual, call_duration_ms);
     let limit = i64::from(rate) * i64::from(pricing.flag_rate_factor);
     if reported.get() > limit {
@@ -233,6 +250,7 @@ mod tests {
             call_duration_ms: 60_000,
             call_credits: Some(Credits::new(400)),
             llm_credits: Some(Credits::new(50)),
+            rate: None,
         };
         let events = ledger.when(&command).expect("adjusted");
         let Some(LedgerEvent::ChargeAdjusted(adjusted)) = events.last() else {

@@ -9,7 +9,8 @@ use events::{AccountId, ConversationId, Credits, Posting, SystemAccount, UserId}
 use crate::account::Account;
 use crate::pricing::{Pricing, estimate};
 
-/// The events still missing for the charge of `conversation`: all of them
+/// The events still missing for the charge of `conversation`, at the rate
+/// of its hold, else `rate`, else the default rate: all of them
 /// the first time; after a partial append only the rest; none once done.
 ///
 /// Order matters for that recovery: the excess over the hold is charged
@@ -20,6 +21,7 @@ pub fn decide(
     user: UserId,
     conversation: ConversationId,
     duration_ms: u64,
+    rate: Option<u32>,
 ) -> Vec<LedgerEvent> {
     let money = account
         .conversations
@@ -30,10 +32,9 @@ pub fn decide(
     let mut events = Vec::new();
     let mut hold_open = money.hold_open;
     if !money.is_charged() {
-        let estimate = estimate(
-            money.rate.unwrap_or(pricing.credits_per_minute),
-            duration_ms,
-        );
+        // A held call keeps the rate it was held at.
+        let rate = money.rate.or(rate).unwrap_or(pricing.credits_per_minute);
+        let estimate = estimate(rate, duration_ms);
         let captured = match money.hold {
             Some(_) => estimate.min(hold_open),
             None => Credits::ZERO,
@@ -143,6 +144,20 @@ mod tests {
             0,
             "our estimate never goes below zero"
         );
+    }
+
+    #[test]
+    fn a_held_call_keeps_its_rate_when_the_rate_changes_later() {
+        let (user, conversation) = (UserId::new(), ConversationId::new());
+        let mut ledger = given(&[grant(user, 10_000), hold(user, conversation)]);
+        ledger.pricing.credits_per_minute = 800;
+        let events = ledger
+            .when(&charge(user, conversation, 60_000))
+            .expect("charged");
+        assert_eq!(credits(&events), [400, 4_000 - 400], "priced when held");
+        let unheld = ConversationId::new();
+        let events = ledger.when(&charge(user, unheld, 60_000)).expect("charged");
+        assert_eq!(credits(&events), [800], "a call never held: the rate now");
     }
 
     #[test]

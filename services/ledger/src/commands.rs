@@ -94,7 +94,10 @@ async fn hold(book: &Book, payload: &[u8]) -> Result<HoldPlaced, Refusal> {
     let command = Command::Hold {
         user: request.user_id,
         conversation: request.conversation_id,
-        rate: None,
+        rate: Some(
+            book.pricing()
+                .rate(Some(&request.agent_id), chrono::Utc::now()),
+        ),
     };
     let cause = Cause {
         correlation_id: request.correlation_id,

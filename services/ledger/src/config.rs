@@ -29,6 +29,8 @@ pub enum ConfigError {
         value: u64,
         why: &'static str,
     },
+    #[error(transparent)]
+    RateCard(#[from] crate::rates::RateCardError),
 }
 
 /// `name` parsed as a number, `default` when unset.

@@ -20,6 +20,7 @@ use tracing::Instrument;
 
 use crate::book::{Book, Cause, ExecuteError};
 use crate::decide::Command;
+use crate::pricing::Pricing;
 
 /// The durable consumer's name, shared by every ledger copy.
 pub const DURABLE: &str = "ledger";
@@ -95,7 +96,7 @@ pub async fn handle(book: &Book, message: LogMessage) -> Result<(), HandlerError
             return Ok(());
         }
     };
-    let Some(command) = command_for(&envelope, message.sequence) else {
+    let Some(command) = command_for(&envelope, message.sequence, book.pricing()) else {
         return Ok(());
     };
     let span = tracing::info_span!(
@@ -125,8 +126,14 @@ pub async fn handle(book: &Book, message: LogMessage) -> Result<(), HandlerError
     }
 }
 
-/// What the ledger does about this event, if anything.
-fn command_for(envelope: &Envelope<ConversationEvent>, sequence: u64) -> Option<Command> {
+/// What the ledger does about this event, if anything; a call never held
+/// is priced at the rate in effect when the event occurred.
+fn command_for(
+    envelope: &Envelope<ConversationEvent>,
+    sequence: u64,
+    pricing: &Pricing,
+) -> Option<Command> {
+    let rate = Some(pricing.rate(envelope.meta.agent_id.as_ref(), envelope.meta.occurred_at));
     let (duration_ms, report) = match &envelope.event {
         ConversationEvent::Ended(e) => (e.duration_ms, None),
         ConversationEvent::Failed(e) => (e.duration_ms, None),
@@ -150,6 +157,7 @@ fn command_for(envelope: &Envelope<ConversationEvent>, sequence: u64) -> Option<
             user,
             conversation,
             duration_ms,
+            rate,
         },
         Some(report) => Command::Adjust {
             user,
@@ -158,6 +166,7 @@ fn command_for(envelope: &Envelope<ConversationEvent>, sequence: u64) -> Option<
             call_duration_ms: duration_ms,
             call_credits: charging_part(report.charging.as_ref(), "call_charge"),
             llm_credits: charging_part(report.charging.as_ref(), "llm_charge"),
+            rate,
         },
     })
 }

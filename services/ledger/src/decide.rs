@@ -41,10 +41,12 @@ pub enum Command {
         reason: Option<String>,
     },
     /// Charge a finished call's duration estimate and release the rest of its hold.
+    /// `rate`: the rate in effect for the call, if it was never held.
     Charge {
         user: UserId,
         conversation: ConversationId,
         duration_ms: u64,
+        rate: Option<u32>,
     },
     /// Bring a call's charge to ElevenLabs' reported figure.
     /// `call_credits`/`llm_credits`: ElevenLabs' split of `actual`, if reported.
@@ -55,6 +57,7 @@ pub enum Command {
         call_duration_ms: u64,
         call_credits: Option<Credits>,
         llm_credits: Option<Credits>,
+        rate: Option<u32>,
     },
 }
 
@@ -112,7 +115,8 @@ pub fn decide(
             conversation,
             duration_ms,
             user,
-        } => charge::decide(&account, pricing, *user, *conversation, *duration_ms),
+            rate,
+        } => charge::decide(&account, pricing, *user, *conversation, *duration_ms, *rate),
         Command::Adjust {
             conversation,
             actual,
@@ -120,6 +124,7 @@ pub fn decide(
             user,
             call_credits,
             llm_credits,
+            rate,
         } => adjust::decide(
             &account,
             pricing,
@@ -130,6 +135,7 @@ pub fn decide(
                 call_duration_ms: *call_duration_ms,
                 call_credits: *call_credits,
                 llm_credits: *llm_credits,
+                rate: *rate,
             },
         )?,
     };

@@ -123,6 +123,7 @@ pub fn charge(user: UserId, conversation: ConversationId, duration_ms: u64) -> C
         user,
         conversation,
         duration_ms,
+        rate: None,
     }
 }
 
@@ -139,6 +140,7 @@ pub fn adjust(
         call_duration_ms,
         call_credits: None,
         llm_credits: None,
+        rate: None,
     }
 }
 

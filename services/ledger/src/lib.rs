@@ -37,11 +37,15 @@
 //!   long is released as expired, default 300; must exceed the period.
 //! * `PARLOR_FLAG_RATE_FACTOR` — a cost report above this many times the
 //!   call's rate per minute is flagged, default 3.
+//! * `PARLOR_RATE_CARD` — a JSON rate card (see [`rates`]); without one
+//!   every call is priced at `PARLOR_CREDITS_PER_MINUTE`.
 //!
 //! # Layout
 //!
 //! * [`config`] — `Config` from the environment.
 //! * [`pricing`] — `Pricing`: the estimate, the minimum, the period, the TTL.
+//! * [`rates`] — `RateCard`: rates per agent and tier from their effective
+//!   times; the price of a credit.
 //! * [`account`] — `State`, `Account`, `ConversationMoney`; `State::apply`.
 //! * [`decide`] — `Command` and `decide(&State, &Pricing, &Command)`, pure.
 //! * [`hold`], [`extend`], [`expiry`], [`grant`], [`charge`], [`adjust`] —
@@ -66,6 +70,7 @@ pub mod extend;
 pub mod grant;
 pub mod hold;
 pub mod pricing;
+pub mod rates;
 pub mod service;
 pub mod sweep;
 pub mod tail;

@@ -2,9 +2,14 @@
 //! the minimum a user must cover to start, the period a hold covers and
 //! is extended by, and how long a hold lives without an extension.
 
-use events::Credits;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use events::{AgentId, Credits};
 
 use crate::config::{ConfigError, env_number};
+use crate::rates::RateCard;
 
 /// ElevenLabs' Creator tier: 400 credits per extra minute (protocol doc §4.2).
 pub const DEFAULT_CREDITS_PER_MINUTE: u32 = 400;
@@ -23,13 +28,15 @@ pub const MAX_CREDITS: Credits = Credits::new(1_000_000_000_000);
 
 const MS_PER_MINUTE: u128 = 60_000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pricing {
+    /// The rate where the rate card names none.
     pub credits_per_minute: u32,
     pub min_start_secs: u32,
     pub period_secs: u32,
     pub ttl_secs: u32,
     pub flag_rate_factor: u32,
+    pub rates: Arc<RateCard>,
 }
 
 impl Default for Pricing {
@@ -40,6 +47,7 @@ impl Default for Pricing {
             period_secs: DEFAULT_HOLD_PERIOD_SECS,
             ttl_secs: DEFAULT_HOLD_TTL_SECS,
             flag_rate_factor: DEFAULT_FLAG_RATE_FACTOR,
+            rates: Arc::default(),
         }
     }
 }
@@ -47,7 +55,7 @@ impl Default for Pricing {
 impl Pricing {
     /// `PARLOR_CREDITS_PER_MINUTE`, `PARLOR_MIN_START_SECS`,
     /// `PARLOR_HOLD_PERIOD_SECS`, `PARLOR_HOLD_TTL_SECS`,
-    /// `PARLOR_FLAG_RATE_FACTOR`.
+    /// `PARLOR_FLAG_RATE_FACTOR`, `PARLOR_RATE_CARD` (a file, see [`crate::rates`]).
     pub fn from_env() -> Result<Self, ConfigError> {
         let default = Self::default();
         Self {
@@ -59,6 +67,10 @@ impl Pricing {
             period_secs: env_number("PARLOR_HOLD_PERIOD_SECS", default.period_secs)?,
             ttl_secs: env_number("PARLOR_HOLD_TTL_SECS", default.ttl_secs)?,
             flag_rate_factor: env_number("PARLOR_FLAG_RATE_FACTOR", default.flag_rate_factor)?,
+            rates: match std::env::var_os("PARLOR_RATE_CARD") {
+                Some(path) => Arc::new(RateCard::load(Path::new(&path))?),
+                None => default.rates,
+            },
         }
         .validated()
     }
@@ -92,6 +104,11 @@ impl Pricing {
             ));
         }
         Ok(self)
+    }
+
+    /// Credits per minute for a call of `agent` priced at `at`.
+    pub fn rate(&self, agent: Option<&AgentId>, at: DateTime<Utc>) -> u32 {
+        self.rates.rate(agent, at, self.credits_per_minute)
     }
 
     /// The default rate's duration-based charge.

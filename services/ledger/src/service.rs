@@ -48,7 +48,7 @@ impl Ledger {
                 consumer::DURABLE,
             ))
             .await?;
-        tracing::info!(nats = %config.nats_url, ?pricing, "ledger ready");
+        tracing::info!(nats = %config.nats_url, pricing = ?book.pricing(), "ledger ready");
         Ok(Self {
             book,
             subscription,

@@ -8,4 +8,5 @@ mod charging;
 mod commands;
 mod concurrency;
 mod exactly_once;
+mod rates;
 mod spend;
