@@ -26,6 +26,10 @@ pub enum LedgerEvent {
     UsageCharged(UsageCharged),
     #[serde(rename = "charge.adjusted")]
     ChargeAdjusted(ChargeAdjusted),
+    #[serde(rename = "credits.expired")]
+    CreditsExpired(CreditsExpired),
+    #[serde(rename = "credits.corrected")]
+    CreditsCorrected(CreditsCorrected),
 }
 
 /// An account came into being; it moves nothing.
@@ -40,6 +44,27 @@ pub struct CreditsGranted {
     pub credits: Credits,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    pub postings: Vec<Posting>,
+    /// When what is left of this grant expires; never when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What was left of an expiring grant went back to the grants account.
+/// `grant_id` names the grant that ran out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreditsExpired {
+    pub grant_id: EventId,
+    pub credits: Credits,
+    pub postings: Vec<Posting>,
+}
+
+/// A manual correction, either sign, against the adjustments account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreditsCorrected {
+    pub credits: Credits,
+    pub reason: String,
+    pub actor: String,
     pub postings: Vec<Posting>,
 }
 
@@ -170,6 +195,8 @@ const TYPES: EventTypes = &[
     ("hold.released", 1),
     ("usage.charged", 1),
     ("charge.adjusted", 1),
+    ("credits.expired", 1),
+    ("credits.corrected", 1),
 ];
 
 impl LedgerEvent {
@@ -183,6 +210,8 @@ impl LedgerEvent {
             Self::HoldReleased(e) => &e.postings,
             Self::UsageCharged(e) => &e.postings,
             Self::ChargeAdjusted(e) => &e.postings,
+            Self::CreditsExpired(e) => &e.postings,
+            Self::CreditsCorrected(e) => &e.postings,
         }
     }
 

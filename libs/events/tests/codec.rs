@@ -111,6 +111,18 @@ fn all_ledger_events() -> Vec<LedgerEvent> {
             credits: c(10_000),
             reason: Some("demo".into()),
             postings: Posting::transfer(grants, user, c(10_000)).to_vec(),
+            expires_at: Some(chrono::Utc::now()),
+        }),
+        LedgerEvent::CreditsExpired(CreditsExpired {
+            grant_id: EventId::new(),
+            credits: c(50),
+            postings: Posting::transfer(user, grants, c(50)).to_vec(),
+        }),
+        LedgerEvent::CreditsCorrected(CreditsCorrected {
+            credits: c(-5),
+            reason: "double-booked test call".into(),
+            actor: "finance@example.com".into(),
+            postings: Posting::transfer(user, adjustments, c(5)).to_vec(),
         }),
         LedgerEvent::CreditsHeld(CreditsHeld {
             conversation_id: conv,

@@ -22,6 +22,10 @@ pub struct Account {
     pub version: u64,
     /// `grant_id`s already booked (a grant's event id is its `grant_id`).
     pub grants: HashSet<EventId>,
+    /// Grants that expire and have not yet: their expiry and size.
+    pub expiring: HashMap<EventId, ExpiringGrant>,
+    /// `correction_id`s already booked (a correction's event id).
+    pub corrections: HashSet<EventId>,
     pub conversations: HashMap<ConversationId, ConversationMoney>,
 }
 
@@ -49,6 +53,38 @@ pub struct ConversationMoney {
     pub usage: Option<Credits>,
     /// ElevenLabs' figure, once the charge was adjusted to it.
     pub adjusted: Option<Credits>,
+}
+
+/// A grant that has an expiry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpiringGrant {
+    pub expires_at: DateTime<Utc>,
+    /// What is left of it, unspent.
+    pub credits: Credits,
+}
+
+impl Account {
+    /// Takes `credits` spent for good out of the expiring grants, those
+    /// expiring soonest first (ties by grant id, so every copy agrees).
+    fn spend(&mut self, credits: Credits) {
+        let mut order: Vec<_> = self
+            .expiring
+            .iter()
+            .map(|(id, g)| (g.expires_at, *id))
+            .collect();
+        order.sort_unstable();
+        let mut left = credits;
+        for (_, id) in order {
+            if left <= Credits::ZERO {
+                break;
+            }
+            if let Some(grant) = self.expiring.get_mut(&id) {
+                let taken = grant.credits.min(left);
+                grant.credits = grant.credits - taken;
+                left = left - taken;
+            }
+        }
+    }
 }
 
 /// When a hold was placed or extended, and by which event.
@@ -150,9 +186,26 @@ impl State {
         let account = self.accounts.entry(aggregate).or_default();
         match event {
             LedgerEvent::AccountOpened(_) => account.opened = true,
-            LedgerEvent::CreditsGranted(_) => {
+            LedgerEvent::CreditsGranted(e) => {
                 account.opened = true;
                 account.grants.insert(id);
+                if let Some(expires_at) = e.expires_at {
+                    account.expiring.insert(
+                        id,
+                        ExpiringGrant {
+                            expires_at,
+                            credits: e.credits,
+                        },
+                    );
+                }
+            }
+            LedgerEvent::CreditsExpired(e) => {
+                account.expiring.remove(&e.grant_id);
+            }
+            LedgerEvent::CreditsCorrected(e) => {
+                account.opened = true;
+                account.corrections.insert(id);
+                account.spend(Credits::ZERO - e.credits);
             }
             LedgerEvent::CreditsHeld(e) => {
                 let money = account.conversations.entry(e.conversation_id).or_default();
@@ -173,6 +226,7 @@ impl State {
                 money.charge_event = Some(id);
                 money.hold_open = money.hold_open - e.credits;
                 account.held = account.held - e.credits;
+                account.spend(e.credits);
             }
             LedgerEvent::HoldReleased(e) => {
                 let money = account.conversations.entry(e.conversation_id).or_default();
@@ -186,13 +240,12 @@ impl State {
                 if money.hold.is_none() {
                     money.charge_event = Some(id);
                 }
+                account.spend(e.credits);
             }
             LedgerEvent::ChargeAdjusted(e) => {
-                account
-                    .conversations
-                    .entry(e.conversation_id)
-                    .or_default()
-                    .adjusted = Some(e.actual);
+                let money = account.conversations.entry(e.conversation_id).or_default();
+                money.adjusted = Some(e.actual);
+                account.spend(e.actual - e.estimated);
             }
         }
         for posting in event.postings() {

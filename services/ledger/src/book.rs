@@ -256,12 +256,16 @@ pub(crate) fn envelopes(
             let mut meta = EnvelopeMeta::new(account.to_string(), cause.correlation_id)
                 .for_user(command.user());
             meta.causation_id = cause.causation_id;
-            // A grant's event id is its grant id: the log dedupes a retry
-            // and the state remembers it for good.
-            if let (Command::Grant { grant_id, .. }, LedgerEvent::CreditsGranted(_)) =
-                (command, &event)
-            {
-                meta.id = *grant_id;
+            // A grant's or correction's event id is its own id: the log
+            // dedupes a retry and the state remembers it for good.
+            match (command, &event) {
+                (Command::Grant { grant_id, .. }, LedgerEvent::CreditsGranted(_)) => {
+                    meta.id = *grant_id;
+                }
+                (Command::Correct { correction, .. }, LedgerEvent::CreditsCorrected(_)) => {
+                    meta.id = correction.id;
+                }
+                _ => {}
             }
             // An adjustment decided together with the charge it corrects
             // links to it here, where the charge gets its id.

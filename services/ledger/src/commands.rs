@@ -1,4 +1,5 @@
-//! The `cmd.ledger.*` request/reply handlers (DESIGN §6): core NATS, queue
+//! The `cmd.ledger.*` request/reply handlers (DESIGN §6: hold, extend,
+//! grant, grant_expiring, correct, balance): core NATS, queue
 //! group `ledger`, JSON bodies. Every request gets a reply; a malformed one
 //! gets an `invalid_request` refusal.
 
@@ -7,8 +8,8 @@ use std::sync::Arc;
 use async_nats::{Client, Subscriber};
 use events::CorrelationId;
 use events::command::{
-    Balance, ExtendHold, GetBalance, GrantCredits, HoldCredits, HoldExtended, HoldPlaced, Refusal,
-    RefusalCode, Reply, subject,
+    Balance, CorrectCredits, ExtendHold, GetBalance, GrantCredits, GrantExpiringCredits,
+    HoldCredits, HoldExtended, HoldPlaced, Refusal, RefusalCode, Reply, subject,
 };
 use futures::StreamExt;
 use serde::Serialize;
@@ -17,6 +18,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::book::{Book, Cause};
+use crate::correct::Correction;
 use crate::decide::Command;
 
 /// Copies of the ledger share requests through this queue group.
@@ -36,6 +38,8 @@ pub async fn serve(
         subject::LEDGER_HOLD,
         subject::LEDGER_EXTEND,
         subject::LEDGER_GRANT,
+        subject::LEDGER_GRANT_EXPIRING,
+        subject::LEDGER_CORRECT,
         subject::LEDGER_BALANCE,
     ] {
         let requests = client.queue_subscribe(name, QUEUE_GROUP.to_owned()).await?;
@@ -75,6 +79,8 @@ async fn answer(book: &Book, subject: &str, payload: &[u8]) -> Vec<u8> {
         subject::LEDGER_HOLD => reply(hold(book, payload).await),
         subject::LEDGER_EXTEND => reply(extend(book, payload).await),
         subject::LEDGER_GRANT => reply(grant(book, payload).await),
+        subject::LEDGER_GRANT_EXPIRING => reply(grant_expiring(book, payload).await),
+        subject::LEDGER_CORRECT => reply(correct(book, payload).await),
         subject::LEDGER_BALANCE => reply(balance(book, payload).await),
         other => reply::<Balance>(Err(Refusal::new(
             RefusalCode::InvalidRequest,
@@ -189,6 +195,63 @@ async fn grant(book: &Book, payload: &[u8]) -> Result<Balance, Refusal> {
         grant_id: request.grant_id,
         credits: request.credits,
         reason: request.reason,
+        expires_at: None,
+    };
+    let cause = Cause {
+        correlation_id,
+        causation_id: None,
+    };
+    book.execute(&command, cause, |state| state.balance(request.user_id))
+        .instrument(span)
+        .await
+        .map_err(|e| e.into_refusal())
+}
+
+async fn grant_expiring(book: &Book, payload: &[u8]) -> Result<Balance, Refusal> {
+    let request: GrantExpiringCredits = parse(payload)?;
+    let correlation_id = CorrelationId::new();
+    let span = tracing::info_span!(
+        "grant",
+        user_id = %request.user_id,
+        grant_id = %request.grant_id,
+        expires_at = %request.expires_at,
+        %correlation_id,
+    );
+    let command = Command::Grant {
+        user: request.user_id,
+        grant_id: request.grant_id,
+        credits: request.credits,
+        reason: request.reason,
+        expires_at: Some(request.expires_at),
+    };
+    let cause = Cause {
+        correlation_id,
+        causation_id: None,
+    };
+    book.execute(&command, cause, |state| state.balance(request.user_id))
+        .instrument(span)
+        .await
+        .map_err(|e| e.into_refusal())
+}
+
+async fn correct(book: &Book, payload: &[u8]) -> Result<Balance, Refusal> {
+    let request: CorrectCredits = parse(payload)?;
+    let correlation_id = CorrelationId::new();
+    let span = tracing::info_span!(
+        "correct",
+        user_id = %request.user_id,
+        correction_id = %request.correction_id,
+        actor = %request.actor,
+        %correlation_id,
+    );
+    let command = Command::Correct {
+        user: request.user_id,
+        correction: Correction {
+            id: request.correction_id,
+            credits: request.credits,
+            reason: request.reason,
+            actor: request.actor,
+        },
     };
     let cause = Cause {
         correlation_id,

@@ -8,6 +8,7 @@ use events::ledger::{AccountOpened, LedgerEvent};
 use events::{AccountId, ConversationId, Credits, EventId, UserId};
 
 use crate::account::State;
+use crate::correct::{self, Correction};
 use crate::pricing::{MAX_CREDITS, Pricing};
 use crate::{adjust, charge, expiry, extend, grant, hold};
 
@@ -33,12 +34,25 @@ pub enum Command {
         conversation: ConversationId,
         now: DateTime<Utc>,
     },
-    /// Give a user credits (`cmd.ledger.grant`); `grant_id` becomes the event id.
+    /// Give a user credits (`cmd.ledger.grant`, `grant_expiring`);
+    /// `grant_id` becomes the event id.
     Grant {
         user: UserId,
         grant_id: EventId,
         credits: Credits,
         reason: Option<String>,
+        expires_at: Option<DateTime<Utc>>,
+    },
+    /// End what is left of an expiring grant whose time came (the timer).
+    ExpireGrant {
+        user: UserId,
+        grant_id: EventId,
+        now: DateTime<Utc>,
+    },
+    /// A manual correction (`cmd.ledger.correct`); its id becomes the event id.
+    Correct {
+        user: UserId,
+        correction: Correction,
     },
     /// Charge a finished call's duration estimate and release the rest of its hold.
     /// `rate`: the rate in effect for the call, if it was never held.
@@ -69,6 +83,8 @@ impl Command {
             | Self::Extend { user, .. }
             | Self::Expire { user, .. }
             | Self::Grant { user, .. }
+            | Self::ExpireGrant { user, .. }
+            | Self::Correct { user, .. }
             | Self::Charge { user, .. }
             | Self::Adjust { user, .. } => *user,
         }
@@ -110,7 +126,21 @@ pub fn decide(
             credits,
             reason,
             user,
-        } => grant::decide(&account, *user, *grant_id, *credits, reason.clone())?,
+            expires_at,
+        } => grant::decide(
+            &account,
+            *user,
+            *grant_id,
+            *credits,
+            reason.clone(),
+            *expires_at,
+        )?,
+        Command::ExpireGrant {
+            user,
+            grant_id,
+            now,
+        } => grant::expire(&account, *user, *grant_id, *now),
+        Command::Correct { user, correction } => correct::decide(&account, *user, correction)?,
         Command::Charge {
             conversation,
             duration_ms,

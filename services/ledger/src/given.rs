@@ -91,6 +91,7 @@ pub fn grant(user: UserId, credits: i64) -> Command {
         grant_id: EventId::new(),
         credits: Credits::new(credits),
         reason: None,
+        expires_at: None,
     }
 }
 

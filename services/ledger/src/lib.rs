@@ -1,6 +1,6 @@
 //! The ledger service owns the double-entry credit accounts of DESIGN §4:
 //! holds, charges, adjustments to ElevenLabs' reported cost. It answers
-//! `cmd.ledger.hold`/`extend`/`grant`/`balance`, follows conversation events to
+//! `cmd.ledger.hold`/`extend`/`grant`/`grant_expiring`/`correct`/`balance`, follows conversation events to
 //! charge calls, and appends ledger events to `ledger.<account>`.
 //!
 //! It never talks to users or to ElevenLabs, and never writes read models.
@@ -48,13 +48,14 @@
 //!   times; the price of a credit.
 //! * [`account`] — `State`, `Account`, `ConversationMoney`; `State::apply`.
 //! * [`decide`] — `Command` and `decide(&State, &Pricing, &Command)`, pure.
-//! * [`hold`], [`extend`], [`expiry`], [`grant`], [`charge`], [`adjust`] —
-//!   each command's rules.
+//! * [`hold`], [`extend`], [`expiry`], [`grant`], [`correct`], [`charge`],
+//!   [`adjust`] — each command's rules.
 //! * [`book`] — `Book`: per-account turns; decide → append with expected version → apply.
 //! * [`commands`] — `cmd.ledger.*` request/reply handlers.
 //! * [`consumer`] — the durable `ledger` consumer on CONVERSATIONS, handled concurrently.
 //! * [`tail`] — follows LEDGER so other copies' appends show here.
-//! * [`sweep`] — the timer that expires holds past their TTL.
+//! * [`sweep`] — the timer that expires holds past their TTL and grants
+//!   past their expiry.
 //! * [`service`] — `Ledger`: start, `run`, `step` (for tests).
 
 pub mod account;
@@ -64,6 +65,7 @@ pub mod charge;
 pub mod commands;
 pub mod config;
 pub mod consumer;
+pub mod correct;
 pub mod decide;
 pub mod expiry;
 pub mod extend;

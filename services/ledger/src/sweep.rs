@@ -1,6 +1,7 @@
-//! The hold-expiry timer: a shell around [`expiry::due`] that supplies the
-//! clock. Every copy sweeps; the append's expected version lets only one
-//! release a hold, and the others then decide nothing.
+//! The expiry timer: a shell around [`expiry::due`] (holds) and
+//! [`grant::due`] (expiring grants) that supplies the clock. Every copy
+//! sweeps; the append's expected version lets only one book an expiry, and
+//! the others then decide nothing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use futures::future::join_all;
 
 use crate::book::{Book, Cause};
 use crate::decide::Command;
-use crate::expiry;
+use crate::{expiry, grant};
 
 /// Sweeps at least this often, so a hold outlives its TTL by at most this much.
 pub const MAX_INTERVAL: Duration = Duration::from_secs(30);
@@ -23,15 +24,26 @@ pub fn interval(ttl_ms: u64) -> Duration {
     Duration::from_millis(ttl_ms / 4).clamp(MIN_INTERVAL, MAX_INTERVAL)
 }
 
-/// Releases expired holds, forever.
+/// Releases expired holds and ends expired grants, forever.
 pub async fn run(book: Arc<Book>) {
     let mut ticks = tokio::time::interval(interval(book.pricing().ttl_ms()));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
         let now = Utc::now();
-        let due = book.read(|state| expiry::due(state, book.pricing(), now));
-        join_all(due.into_iter().map(|due| expire(&book, due, now))).await;
+        let (holds, grants) = book.read(|state| {
+            (
+                expiry::due(state, book.pricing(), now),
+                grant::due(state, now),
+            )
+        });
+        join_all(holds.into_iter().map(|due| expire(&book, due, now))).await;
+        join_all(
+            grants
+                .into_iter()
+                .map(|(user, grant_id)| expire_grant(&book, user, grant_id, now)),
+        )
+        .await;
     }
 }
 
@@ -60,6 +72,34 @@ async fn expire(book: &Book, due: expiry::Due, now: chrono::DateTime<Utc>) {
             %correlation_id,
             %error,
             "hold could not be expired"
+        ),
+    }
+}
+
+async fn expire_grant(
+    book: &Book,
+    user: events::UserId,
+    grant_id: events::EventId,
+    now: chrono::DateTime<Utc>,
+) {
+    let correlation_id = CorrelationId::new();
+    let command = Command::ExpireGrant {
+        user,
+        grant_id,
+        now,
+    };
+    let cause = Cause {
+        correlation_id,
+        causation_id: Some(grant_id),
+    };
+    match book.execute(&command, cause, |_| ()).await {
+        Ok(()) => tracing::info!(user_id = %user, %grant_id, %correlation_id, "grant expired"),
+        Err(error) => tracing::warn!(
+            user_id = %user,
+            %grant_id,
+            %correlation_id,
+            %error,
+            "grant could not be expired"
         ),
     }
 }

@@ -239,7 +239,10 @@ fn concerns(event: &LedgerEvent, conversation: ConversationId) -> bool {
         LedgerEvent::HoldReleased(e) => e.conversation_id,
         LedgerEvent::UsageCharged(e) => e.conversation_id,
         LedgerEvent::ChargeAdjusted(e) => e.conversation_id,
-        LedgerEvent::AccountOpened(_) | LedgerEvent::CreditsGranted(_) => return false,
+        LedgerEvent::AccountOpened(_)
+        | LedgerEvent::CreditsGranted(_)
+        | LedgerEvent::CreditsExpired(_)
+        | LedgerEvent::CreditsCorrected(_) => return false,
     };
     id == conversation
 }
