@@ -1,5 +1,5 @@
 //! The `cmd.ledger.*` request/reply handlers (DESIGN §6: hold, extend,
-//! grant, grant_expiring, correct, balance): core NATS, queue
+//! grant, grant_expiring, correct, balance, reconcile): core NATS, queue
 //! group `ledger`, JSON bodies. Every request gets a reply; a malformed one
 //! gets an `invalid_request` refusal.
 
@@ -9,7 +9,7 @@ use async_nats::{Client, Subscriber};
 use events::CorrelationId;
 use events::command::{
     Balance, CorrectCredits, ExtendHold, GetBalance, GrantCredits, GrantExpiringCredits,
-    HoldCredits, HoldExtended, HoldPlaced, Refusal, RefusalCode, Reply, subject,
+    HoldCredits, HoldExtended, HoldPlaced, Reconcile, Refusal, RefusalCode, Reply, subject,
 };
 use futures::StreamExt;
 use serde::Serialize;
@@ -20,6 +20,8 @@ use tracing::Instrument;
 use crate::book::{Book, Cause};
 use crate::correct::Correction;
 use crate::decide::Command;
+use crate::history::History;
+use crate::reconcile::{self, Report, Window};
 
 /// Copies of the ledger share requests through this queue group.
 pub const QUEUE_GROUP: &str = "ledger";
@@ -41,6 +43,7 @@ pub async fn serve(
         subject::LEDGER_GRANT_EXPIRING,
         subject::LEDGER_CORRECT,
         subject::LEDGER_BALANCE,
+        subject::LEDGER_RECONCILE,
     ] {
         let requests = client.queue_subscribe(name, QUEUE_GROUP.to_owned()).await?;
         tasks.spawn(answer_all(client.clone(), Arc::clone(book), requests));
@@ -82,6 +85,7 @@ async fn answer(book: &Book, subject: &str, payload: &[u8]) -> Vec<u8> {
         subject::LEDGER_GRANT_EXPIRING => reply(grant_expiring(book, payload).await),
         subject::LEDGER_CORRECT => reply(correct(book, payload).await),
         subject::LEDGER_BALANCE => reply(balance(book, payload).await),
+        subject::LEDGER_RECONCILE => reply(reconcile(book, payload).await),
         other => reply::<Balance>(Err(Refusal::new(
             RefusalCode::InvalidRequest,
             format!("the ledger does not answer `{other}`"),
@@ -266,6 +270,27 @@ async fn correct(book: &Book, payload: &[u8]) -> Result<Balance, Refusal> {
 async fn balance(book: &Book, payload: &[u8]) -> Result<Balance, Refusal> {
     let request: GetBalance = parse(payload)?;
     Ok(book.read(|state| state.balance(request.user_id)))
+}
+
+/// The report is computed from the log itself, not from this copy's
+/// state, so it is the same whichever copy answers.
+async fn reconcile(book: &Book, payload: &[u8]) -> Result<Report, Refusal> {
+    let request: Reconcile = parse(payload)?;
+    let history = History::load(book.store()).await.map_err(|e| {
+        Refusal::new(
+            RefusalCode::Unavailable,
+            format!("cannot read the log: {e}"),
+        )
+    })?;
+    let window = Window {
+        from: request.from,
+        to: request.to,
+    };
+    Ok(reconcile::reconcile(
+        &history,
+        window,
+        &book.pricing().rates.price,
+    ))
 }
 
 fn parse<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Refusal> {

@@ -57,6 +57,10 @@
 //! * [`sweep`] — the timer that expires holds past their TTL and grants
 //!   past their expiry.
 //! * [`service`] — `Ledger`: start, `run`, `step` (for tests).
+//! * [`history`] — both streams read whole, with sequences, for the reports.
+//! * [`reconcile`] — the reconciliation report, pure over a `History`.
+//! * [`trail`] — one conversation's audit trail, with sequences and causes.
+//! * [`reprice`] — shadow re-pricing against another rate card; posts nothing.
 
 pub mod account;
 pub mod adjust;
@@ -70,12 +74,16 @@ pub mod decide;
 pub mod expiry;
 pub mod extend;
 pub mod grant;
+pub mod history;
 pub mod hold;
 pub mod pricing;
 pub mod rates;
+pub mod reconcile;
+pub mod reprice;
 pub mod service;
 pub mod sweep;
 pub mod tail;
+pub mod trail;
 
 #[cfg(test)]
 mod given;

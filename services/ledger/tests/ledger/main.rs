@@ -9,4 +9,5 @@ mod commands;
 mod concurrency;
 mod exactly_once;
 mod rates;
+mod reconcile;
 mod spend;

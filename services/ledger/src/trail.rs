@@ -1,0 +1,152 @@
+//! The audit trail of one conversation: every ledger event about it, with
+//! its stream sequence, its postings, and the event that caused it (id,
+//! stream sequence and type), so finance can walk from any credit back to
+//! the wire events behind it. Pure over a [`History`].
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use events::ledger::LedgerEvent;
+use events::{ConversationId, Credits, DomainEvent, EventId, Posting};
+use serde::Serialize;
+
+use crate::history::History;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TrailRow {
+    /// Sequence on the LEDGER stream.
+    pub sequence: u64,
+    pub occurred_at: DateTime<Utc>,
+    pub event_id: EventId,
+    pub event_type: &'static str,
+    /// The account subject it was appended to.
+    pub account: String,
+    pub credits: Credits,
+    pub postings: Vec<Posting>,
+    pub causation_id: Option<EventId>,
+    /// Where the cause is in the log: `CONVERSATIONS` or `LEDGER`, and its sequence.
+    pub cause: Option<CauseRef>,
+    /// Flags, release reasons and the like, in words.
+    pub note: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CauseRef {
+    pub stream: &'static str,
+    pub sequence: u64,
+    pub event_type: &'static str,
+}
+
+/// The ledger events about `conversation`, in log order.
+pub fn trail(history: &History, conversation: ConversationId) -> Vec<TrailRow> {
+    let mut causes: HashMap<EventId, CauseRef> = HashMap::new();
+    for logged in &history.conversations {
+        causes.insert(
+            logged.envelope.meta.id,
+            CauseRef {
+                stream: "CONVERSATIONS",
+                sequence: logged.sequence,
+                event_type: logged.envelope.event.event_type(),
+            },
+        );
+    }
+    for logged in &history.ledger {
+        causes.insert(
+            logged.envelope.meta.id,
+            CauseRef {
+                stream: "LEDGER",
+                sequence: logged.sequence,
+                event_type: logged.envelope.event.event_type(),
+            },
+        );
+    }
+    history
+        .ledger
+        .iter()
+        .filter_map(|logged| {
+            let envelope = &logged.envelope;
+            let (credits, note) = about(&envelope.event, conversation)?;
+            let causation_id = envelope.meta.causation_id;
+            Some(TrailRow {
+                sequence: logged.sequence,
+                occurred_at: envelope.meta.occurred_at,
+                event_id: envelope.meta.id,
+                event_type: envelope.event.event_type(),
+                account: envelope.meta.aggregate_id.clone(),
+                credits,
+                postings: envelope.event.postings().to_vec(),
+                causation_id,
+                cause: causation_id.and_then(|id| causes.get(&id).cloned()),
+                note,
+            })
+        })
+        .collect()
+}
+
+/// The amount and the note of `event` when it concerns `conversation`.
+fn about(event: &LedgerEvent, conversation: ConversationId) -> Option<(Credits, String)> {
+    let (id, credits, note) = match event {
+        LedgerEvent::CreditsHeld(e) => (
+            e.conversation_id,
+            e.credits,
+            format!(
+                "period {}{}",
+                e.period,
+                e.covers_ms
+                    .map(|ms| format!(", covers {}s", ms / 1000))
+                    .unwrap_or_default()
+            ),
+        ),
+        LedgerEvent::HoldCaptured(e) => (e.conversation_id, e.credits, String::new()),
+        LedgerEvent::HoldReleased(e) => (
+            e.conversation_id,
+            e.credits,
+            if e.reason.is_settled() {
+                String::new()
+            } else {
+                "expired".to_owned()
+            },
+        ),
+        LedgerEvent::UsageCharged(e) => (
+            e.conversation_id,
+            e.credits,
+            format!("{}s", e.duration_ms / 1000),
+        ),
+        LedgerEvent::ChargeAdjusted(e) => {
+            let mut note = format!(
+                "estimate {} → reported {}",
+                e.estimated.get(),
+                e.actual.get()
+            );
+            if let (Some(call), Some(llm)) = (e.detail.call_credits, e.detail.llm_credits) {
+                note.push_str(&format!(" (call {}, llm {})", call.get(), llm.get()));
+            }
+            for flag in &e.detail.flags {
+                note.push_str(&format!("; flagged {}", flag_text(flag)));
+            }
+            (e.conversation_id, e.actual - e.estimated, note)
+        }
+        LedgerEvent::AccountOpened(_)
+        | LedgerEvent::CreditsGranted(_)
+        | LedgerEvent::CreditsExpired(_)
+        | LedgerEvent::CreditsCorrected(_) => return None,
+    };
+    (id == conversation).then_some((credits, note))
+}
+
+fn flag_text(flag: &events::ledger::ChargeFlag) -> String {
+    use events::ledger::ChargeFlag;
+    match flag {
+        ChargeFlag::ExceedsHold { held, excess } => {
+            format!("exceeds hold {} by {}", held.get(), excess.get())
+        }
+        ChargeFlag::AboveRateCard {
+            reported_per_minute,
+            rate_per_minute,
+        } => format!(
+            "{}/min against a rate of {rate_per_minute}/min",
+            reported_per_minute.get()
+        ),
+        ChargeFlag::UnknownConversation => "unknown conversation".to_owned(),
+    }
+}
