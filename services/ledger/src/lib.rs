@@ -61,6 +61,8 @@
 //! * [`reconcile`] — the reconciliation report, pure over a `History`.
 //! * [`trail`] — one conversation's audit trail, with sequences and causes.
 //! * [`reprice`] — shadow re-pricing against another rate card; posts nothing.
+//! * `properties` (tests) — proptest over the pure core: the money rules
+//!   after every step of random interleavings.
 
 pub mod account;
 pub mod adjust;
@@ -87,6 +89,8 @@ pub mod trail;
 
 #[cfg(test)]
 mod given;
+#[cfg(test)]
+mod properties;
 
 use std::future::Future;
 
