@@ -56,9 +56,7 @@ async fn reconcile_explain_and_reprice_read_a_charged_call_from_the_log() {
     let url = server.url();
     let store = EventStore::connect(&url).await.expect("connect");
     store.ensure_streams().await.expect("streams");
-    let config = ledger::Config {
-        nats_url: url.clone(),
-    };
+    let config = ledger::Config::new(url.clone());
     let running = ledger::Ledger::start(&config, ledger::Pricing::default())
         .await
         .expect("ledger");

@@ -37,6 +37,8 @@
 //!   long is released as expired, default 300; must exceed the period.
 //! * `PARLOR_FLAG_RATE_FACTOR` — a cost report above this many times the
 //!   call's rate per minute is flagged, default 3.
+//! * `PARLOR_LEDGER_ACK_WAIT_SECS` — how long a conversation event may stay
+//!   unacknowledged before another copy gets it, default 30.
 //! * `PARLOR_RATE_CARD` — a JSON rate card (see [`rates`]); without one
 //!   every call is priced at `PARLOR_CREDITS_PER_MINUTE`.
 //!

@@ -43,10 +43,10 @@ impl Ledger {
             .await
             .map_err(|e| Error::Nats(e.to_string()))?;
         let subscription = store
-            .subscribe(SubscriptionConfig::new(
-                StreamName::Conversations,
-                consumer::DURABLE,
-            ))
+            .subscribe(SubscriptionConfig {
+                ack_wait: config.ack_wait,
+                ..SubscriptionConfig::new(StreamName::Conversations, consumer::DURABLE)
+            })
             .await?;
         tracing::info!(nats = %config.nats_url, pricing = ?book.pricing(), "ledger ready");
         Ok(Self {

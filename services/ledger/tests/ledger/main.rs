@@ -7,6 +7,7 @@ mod support;
 mod charging;
 mod commands;
 mod concurrency;
+mod crash;
 mod exactly_once;
 mod rates;
 mod reconcile;

@@ -47,9 +47,7 @@ impl Harness {
     }
 
     pub fn config(&self) -> Config {
-        Config {
-            nats_url: self.server.url(),
-        }
+        Config::new(self.server.url())
     }
 
     /// A ledger copy whose holds cover ten minutes, so the charging tests
