@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use events::ledger::LedgerEvent;
-use events::{ConversationId, Credits, DomainEvent, EventId, Posting};
+use events::{ConversationId, CorrelationId, Credits, DomainEvent, EventId, Posting};
 use serde::Serialize;
 
 use crate::history::History;
@@ -24,7 +24,10 @@ pub struct TrailRow {
     pub credits: Credits,
     pub postings: Vec<Posting>,
     pub causation_id: Option<EventId>,
-    /// Where the cause is in the log: `CONVERSATIONS` or `LEDGER`, and its sequence.
+    /// Where the cause is in the log: `CONVERSATIONS` or `LEDGER`, and its
+    /// sequence. A hold asked for by the session names no causing event;
+    /// its cause is then the conversation event of the same request
+    /// (correlation id), `conversation.requested`.
     pub cause: Option<CauseRef>,
     /// Flags, release reasons and the like, in words.
     pub note: String,
@@ -40,7 +43,18 @@ pub struct CauseRef {
 /// The ledger events about `conversation`, in log order.
 pub fn trail(history: &History, conversation: ConversationId) -> Vec<TrailRow> {
     let mut causes: HashMap<EventId, CauseRef> = HashMap::new();
+    let mut requests: HashMap<CorrelationId, CauseRef> = HashMap::new();
+    let subject = conversation.to_string();
     for logged in &history.conversations {
+        if logged.envelope.meta.aggregate_id == subject {
+            requests
+                .entry(logged.envelope.meta.correlation_id)
+                .or_insert_with(|| CauseRef {
+                    stream: "CONVERSATIONS",
+                    sequence: logged.sequence,
+                    event_type: logged.envelope.event.event_type(),
+                });
+        }
         causes.insert(
             logged.envelope.meta.id,
             CauseRef {
@@ -76,7 +90,10 @@ pub fn trail(history: &History, conversation: ConversationId) -> Vec<TrailRow> {
                 credits,
                 postings: envelope.event.postings().to_vec(),
                 causation_id,
-                cause: causation_id.and_then(|id| causes.get(&id).cloned()),
+                cause: match causation_id {
+                    Some(id) => causes.get(&id).cloned(),
+                    None => requests.get(&envelope.meta.correlation_id).cloned(),
+                },
                 note,
             })
         })
@@ -148,5 +165,95 @@ fn flag_text(flag: &events::ledger::ChargeFlag) -> String {
             reported_per_minute.get()
         ),
         ChargeFlag::UnknownConversation => "unknown conversation".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use events::conversation::{ConversationEvent, ConversationMode, EndReason, Ended, Requested};
+    use events::{AccountId, ConversationId, CorrelationId, Envelope, EnvelopeMeta, UserId};
+
+    use crate::book::{Cause, envelopes};
+    use crate::given::{charge, given, grant, hold};
+    use crate::history::{History, Logged};
+
+    #[test]
+    fn each_row_names_the_log_position_of_its_cause() {
+        let (user, conversation) = (UserId::new(), ConversationId::new());
+        let request = CorrelationId::new();
+        let conversation_event = |event| {
+            Envelope::new(
+                EnvelopeMeta::new(conversation.to_string(), request).for_user(user),
+                event,
+            )
+        };
+        let requested = conversation_event(ConversationEvent::Requested(Requested {
+            mode: ConversationMode::Live,
+            owner: None,
+        }));
+        let ended = conversation_event(ConversationEvent::Ended(Ended {
+            reason: EndReason::AgentEnded,
+            duration_ms: 30_000,
+            close_code: None,
+        }));
+        let mut ledger = given(&[grant(user, 1_000)]);
+        let mut history = History {
+            ledger: Vec::new(),
+            conversations: vec![
+                Logged {
+                    sequence: 7,
+                    envelope: requested,
+                },
+                Logged {
+                    sequence: 9,
+                    envelope: ended.clone(),
+                },
+            ],
+        };
+        for (command, causation_id) in [
+            (hold(user, conversation), None),
+            (charge(user, conversation, 30_000), Some(ended.meta.id)),
+        ] {
+            let events = ledger.when(&command).expect("booked");
+            let cause = Cause {
+                correlation_id: request,
+                causation_id,
+            };
+            for envelope in envelopes(AccountId::User(user), &command, cause, events) {
+                let sequence = history.ledger.len() as u64 + 1;
+                history.ledger.push(Logged { sequence, envelope });
+            }
+            ledger.book(&command);
+        }
+        let rows = super::trail(&history, conversation);
+        let causes: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.event_type,
+                    r.cause
+                        .as_ref()
+                        .map(|c| (c.stream, c.sequence, c.event_type)),
+                )
+            })
+            .collect();
+        assert_eq!(
+            causes,
+            [
+                (
+                    "credits.held",
+                    Some(("CONVERSATIONS", 7, "conversation.requested"))
+                ),
+                (
+                    "hold.captured",
+                    Some(("CONVERSATIONS", 9, "conversation.ended"))
+                ),
+                (
+                    "hold.released",
+                    Some(("CONVERSATIONS", 9, "conversation.ended"))
+                ),
+            ]
+        );
+        assert!(super::trail(&history, ConversationId::new()).is_empty());
     }
 }
