@@ -6,11 +6,11 @@
 use std::sync::Arc;
 
 use async_nats::{Client, Subscriber};
-use events::CorrelationId;
 use events::command::{
     Balance, CorrectCredits, ExtendHold, GetBalance, GrantCredits, GrantExpiringCredits,
     HoldCredits, HoldExtended, HoldPlaced, Reconcile, Refusal, RefusalCode, Reply, subject,
 };
+use events::{AccountId, CorrelationId};
 use futures::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -115,15 +115,15 @@ async fn hold(book: &Book, payload: &[u8]) -> Result<HoldPlaced, Refusal> {
     };
     let placed = book
         .execute(&command, cause, |state| {
-            let account = state.user(request.user_id);
+            let account = state.account(AccountId::User(request.user_id));
             let money = account
-                .conversations
-                .get(&request.conversation_id)
+                .and_then(|a| a.conversations.get(&request.conversation_id))
                 .copied()
                 .unwrap_or_default();
+            let available = account.map(|a| a.balance).unwrap_or_default();
             HoldPlaced {
                 held: money.hold.unwrap_or_default(),
-                available: account.balance,
+                available,
                 covers_ms: Some(money.covers_ms),
             }
         })
@@ -160,15 +160,15 @@ async fn extend(book: &Book, payload: &[u8]) -> Result<HoldExtended, Refusal> {
     };
     let extended = book
         .execute(&command, cause, |state| {
-            let account = state.user(request.user_id);
+            let account = state.account(AccountId::User(request.user_id));
             let money = account
-                .conversations
-                .get(&request.conversation_id)
+                .and_then(|a| a.conversations.get(&request.conversation_id))
                 .copied()
                 .unwrap_or_default();
+            let available = account.map(|a| a.balance).unwrap_or_default();
             HoldExtended {
                 held: money.hold_open,
-                available: account.balance,
+                available,
                 covers_ms: money.covers_ms,
             }
         })

@@ -7,7 +7,7 @@ use events::command::{Refusal, RefusalCode};
 use events::ledger::{AccountOpened, LedgerEvent};
 use events::{AccountId, ConversationId, Credits, EventId, UserId};
 
-use crate::account::State;
+use crate::account::{Account, State};
 use crate::correct::{self, Correction};
 use crate::pricing::{MAX_CREDITS, Pricing};
 use crate::{adjust, charge, expiry, extend, grant, hold};
@@ -98,14 +98,17 @@ pub fn decide(
     pricing: &Pricing,
     command: &Command,
 ) -> Result<Vec<LedgerEvent>, Refusal> {
-    let account = state.user(command.user());
+    let empty = Account::default();
+    let account = state
+        .account(AccountId::User(command.user()))
+        .unwrap_or(&empty);
     let mut events = match command {
         Command::Hold {
             conversation,
             user,
             rate,
         } => hold::decide(
-            &account,
+            account,
             pricing,
             *user,
             *conversation,
@@ -115,12 +118,12 @@ pub fn decide(
             conversation,
             user,
             period,
-        } => extend::decide(&account, pricing, *user, *conversation, *period)?,
+        } => extend::decide(account, pricing, *user, *conversation, *period)?,
         Command::Expire {
             conversation,
             user,
             now,
-        } => expiry::decide(&account, pricing, *user, *conversation, *now),
+        } => expiry::decide(account, pricing, *user, *conversation, *now),
         Command::Grant {
             grant_id,
             credits,
@@ -128,7 +131,7 @@ pub fn decide(
             user,
             expires_at,
         } => grant::decide(
-            &account,
+            account,
             *user,
             *grant_id,
             *credits,
@@ -139,14 +142,14 @@ pub fn decide(
             user,
             grant_id,
             now,
-        } => grant::expire(&account, *user, *grant_id, *now),
-        Command::Correct { user, correction } => correct::decide(&account, *user, correction)?,
+        } => grant::expire(account, *user, *grant_id, *now),
+        Command::Correct { user, correction } => correct::decide(account, *user, correction)?,
         Command::Charge {
             conversation,
             duration_ms,
             user,
             rate,
-        } => charge::decide(&account, pricing, *user, *conversation, *duration_ms, *rate),
+        } => charge::decide(account, pricing, *user, *conversation, *duration_ms, *rate),
         Command::Adjust {
             conversation,
             actual,
@@ -156,7 +159,7 @@ pub fn decide(
             llm_credits,
             rate,
         } => adjust::decide(
-            &account,
+            account,
             pricing,
             *user,
             *conversation,

@@ -3,7 +3,7 @@
 //!
 //! Which credits a user spends is a convention, since a balance is one
 //! number: what a call is finally charged (and a correction takes) comes
-//! out of the grants expiring soonest first ([`Account::spend`]); holds
+//! out of the grants expiring soonest first (`Account::spend`); holds
 //! spend nothing until captured. When a grant expires, what is left of it
 //! goes, at most what the user has available, never below zero.
 
