@@ -1,7 +1,10 @@
 //! The ledger service owns the double-entry credit accounts of DESIGN §4:
-//! holds, charges, adjustments to ElevenLabs' reported cost. It answers
-//! `cmd.ledger.hold`/`extend`/`grant`/`grant_expiring`/`correct`/`balance`, follows conversation events to
-//! charge calls, and appends ledger events to `ledger.<account>`.
+//! holds and their extensions, charges, adjustments to ElevenLabs' reported
+//! cost, grants and corrections, and the reports finance reads
+//! (reconciliation, audit trail, re-pricing). It answers `cmd.ledger.hold`,
+//! `extend`, `grant`, `grant_expiring`, `correct`, `balance` and
+//! `reconcile`, follows conversation events to charge calls, and appends
+//! ledger events to `ledger.<account>`.
 //!
 //! It never talks to users or to ElevenLabs, and never writes read models.
 //!
