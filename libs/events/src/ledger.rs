@@ -30,6 +30,8 @@ pub enum LedgerEvent {
     CreditsExpired(CreditsExpired),
     #[serde(rename = "credits.corrected")]
     CreditsCorrected(CreditsCorrected),
+    #[serde(rename = "call.priced_per_message")]
+    CallPricedPerMessage(CallPricedPerMessage),
 }
 
 /// An account came into being; it moves nothing.
@@ -57,6 +59,14 @@ pub struct CreditsExpired {
     pub grant_id: EventId,
     pub credits: Credits,
     pub postings: Vec<Posting>,
+}
+
+/// A text-only call (no audio) is charged per message, not per minute,
+/// at this rate; it moves nothing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CallPricedPerMessage {
+    pub conversation_id: ConversationId,
+    pub credits_per_message: u32,
 }
 
 /// A manual correction, either sign, against the adjustments account.
@@ -197,13 +207,15 @@ const TYPES: EventTypes = &[
     ("charge.adjusted", 1),
     ("credits.expired", 1),
     ("credits.corrected", 1),
+    ("call.priced_per_message", 1),
 ];
 
 impl LedgerEvent {
-    /// The postings this event makes (none for `account.opened`).
+    /// The postings this event makes (none for `account.opened` and
+    /// `call.priced_per_message`).
     pub fn postings(&self) -> &[Posting] {
         match self {
-            Self::AccountOpened(_) => &[],
+            Self::AccountOpened(_) | Self::CallPricedPerMessage(_) => &[],
             Self::CreditsGranted(e) => &e.postings,
             Self::CreditsHeld(e) => &e.postings,
             Self::HoldCaptured(e) => &e.postings,

@@ -118,6 +118,10 @@ fn all_ledger_events() -> Vec<LedgerEvent> {
             credits: c(50),
             postings: Posting::transfer(user, grants, c(50)).to_vec(),
         }),
+        LedgerEvent::CallPricedPerMessage(CallPricedPerMessage {
+            conversation_id: conv,
+            credits_per_message: 14,
+        }),
         LedgerEvent::CreditsCorrected(CreditsCorrected {
             credits: c(-5),
             reason: "double-booked test call".into(),

@@ -47,6 +47,8 @@ pub struct ConversationMoney {
     pub expired: bool,
     /// The event that charged the estimate (what an adjustment corrects).
     pub charge_event: Option<EventId>,
+    /// A text-only call: charged at this many credits per message.
+    pub per_message: Option<u32>,
     /// Of the hold, what is neither captured nor released yet.
     pub hold_open: Credits,
     pub captured: Option<Credits>,
@@ -198,6 +200,10 @@ impl State {
                         },
                     );
                 }
+            }
+            LedgerEvent::CallPricedPerMessage(e) => {
+                let money = account.conversations.entry(e.conversation_id).or_default();
+                money.per_message = Some(e.credits_per_message);
             }
             LedgerEvent::CreditsExpired(e) => {
                 account.expiring.remove(&e.grant_id);

@@ -58,8 +58,11 @@ pub fn decide(
         pricing,
         user,
         conversation,
-        call_duration_ms,
-        report.rate,
+        charge::Usage {
+            duration_ms: call_duration_ms,
+            rate: report.rate,
+            messages: None,
+        },
     );
     let estimated = money.estimated()
         + events

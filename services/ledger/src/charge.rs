@@ -9,8 +9,19 @@ use events::{AccountId, ConversationId, Credits, Posting, SystemAccount, UserId}
 use crate::account::Account;
 use crate::pricing::{Pricing, estimate};
 
-/// The events still missing for the charge of `conversation`, at the rate
-/// of its hold, else `rate`, else the default rate: all of them
+/// What a finished call used.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub duration_ms: u64,
+    /// The rate in effect for a call never held.
+    pub rate: Option<u32>,
+    /// Messages of the call, for one priced per message.
+    pub messages: Option<u32>,
+}
+
+/// The events still missing for the charge of `conversation`: per message
+/// when it is priced so and the count is known, else its duration at the
+/// rate of its hold, else `usage.rate`, else the default rate: all of them
 /// the first time; after a partial append only the rest; none once done.
 ///
 /// Order matters for that recovery: the excess over the hold is charged
@@ -20,9 +31,9 @@ pub fn decide(
     pricing: &Pricing,
     user: UserId,
     conversation: ConversationId,
-    duration_ms: u64,
-    rate: Option<u32>,
+    usage: Usage,
 ) -> Vec<LedgerEvent> {
+    let duration_ms = usage.duration_ms;
     let money = account
         .conversations
         .get(&conversation)
@@ -33,8 +44,16 @@ pub fn decide(
     let mut hold_open = money.hold_open;
     if !money.is_charged() {
         // A held call keeps the rate it was held at.
-        let rate = money.rate.or(rate).unwrap_or(pricing.credits_per_minute);
-        let estimate = estimate(rate, duration_ms);
+        let rate = money
+            .rate
+            .or(usage.rate)
+            .unwrap_or(pricing.credits_per_minute);
+        let estimate = match (money.per_message, usage.messages) {
+            (Some(per_message), Some(messages)) => {
+                Credits::new(i64::from(per_message) * i64::from(messages))
+            }
+            _ => estimate(rate, duration_ms),
+        };
         let captured = match money.hold {
             Some(_) => estimate.min(hold_open),
             None => Credits::ZERO,

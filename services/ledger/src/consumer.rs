@@ -1,5 +1,7 @@
 //! The ledger's durable subscription on CONVERSATIONS: a call that ended,
-//! failed or was submitted is charged; a cost report adjusts the charge.
+//! failed or was submitted is charged; a cost report adjusts the charge; a
+//! call that started text-only is priced per message (its messages are
+//! counted from its own events when it ends).
 //! Everything else about a conversation is none of the ledger's business.
 //!
 //! Events are handled concurrently: each decision waits only for its own
@@ -96,9 +98,18 @@ pub async fn handle(book: &Book, message: LogMessage) -> Result<(), HandlerError
             return Ok(());
         }
     };
-    let Some(command) = command_for(&envelope, message.sequence, book.pricing()) else {
+    let Some(mut command) = command_for(&envelope, message.sequence, book.pricing()) else {
         return Ok(());
     };
+    if let Command::Charge {
+        user,
+        conversation,
+        messages,
+        ..
+    } = &mut command
+    {
+        *messages = count_messages(book, *user, *conversation).await?;
+    }
     let span = tracing::info_span!(
         "charge",
         conversation_id = %envelope.meta.aggregate_id,
@@ -133,8 +144,10 @@ fn command_for(
     sequence: u64,
     pricing: &Pricing,
 ) -> Option<Command> {
-    let rate = Some(pricing.rate(envelope.meta.agent_id.as_ref(), envelope.meta.occurred_at));
+    let agent = envelope.meta.agent_id.as_ref();
+    let rate = Some(pricing.rate(agent, envelope.meta.occurred_at));
     let (duration_ms, report) = match &envelope.event {
+        ConversationEvent::Started(e) if e.text_only => (0, None),
         ConversationEvent::Ended(e) => (e.duration_ms, None),
         ConversationEvent::Failed(e) => (e.duration_ms, None),
         ConversationEvent::TranscriptSubmitted(e) => (e.duration_ms, None),
@@ -152,12 +165,20 @@ fn command_for(
         tracing::error!(sequence, conversation_id = %conversation, "conversation event without user_id; nobody to charge");
         return None;
     };
+    if let ConversationEvent::Started(_) = &envelope.event {
+        return Some(Command::PricePerMessage {
+            user,
+            conversation,
+            credits_per_message: pricing.message_rate(agent, envelope.meta.occurred_at),
+        });
+    }
     Some(match report {
         None => Command::Charge {
             user,
             conversation,
             duration_ms,
             rate,
+            messages: None,
         },
         Some(report) => Command::Adjust {
             user,
@@ -169,6 +190,36 @@ fn command_for(
             rate,
         },
     })
+}
+
+/// The messages of a call priced per message, read from its own events
+/// (only such calls pay for the read); `None` for every other call.
+async fn count_messages(
+    book: &Book,
+    user: events::UserId,
+    conversation: ConversationId,
+) -> Result<Option<u32>, HandlerError> {
+    let per_message = book.read(|state| {
+        state
+            .account(events::AccountId::User(user))
+            .and_then(|a| a.conversations.get(&conversation))
+            .is_some_and(|m| m.per_message.is_some() && !m.is_charged())
+    });
+    if !per_message {
+        return Ok(None);
+    }
+    let loaded = book.store().load::<ConversationEvent>(conversation).await?;
+    let messages = loaded
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.envelope.event,
+                ConversationEvent::UserMessage(_) | ConversationEvent::AgentMessage(_)
+            )
+        })
+        .count();
+    Ok(Some(u32::try_from(messages).unwrap_or(u32::MAX)))
 }
 
 /// One whole-credit part of ElevenLabs' `charging` block, when it is there.

@@ -10,7 +10,7 @@ use events::{AccountId, ConversationId, Credits, EventId, UserId};
 use crate::account::{Account, State};
 use crate::correct::{self, Correction};
 use crate::pricing::{MAX_CREDITS, Pricing};
-use crate::{adjust, charge, expiry, extend, grant, hold};
+use crate::{adjust, charge, expiry, extend, grant, hold, text_only};
 
 /// Something that may move a user's credits.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,12 +55,20 @@ pub enum Command {
         correction: Correction,
     },
     /// Charge a finished call's duration estimate and release the rest of its hold.
-    /// `rate`: the rate in effect for the call, if it was never held.
+    /// `rate`: the rate in effect for the call, if it was never held;
+    /// `messages`: how many it had, for a call priced per message.
     Charge {
         user: UserId,
         conversation: ConversationId,
         duration_ms: u64,
         rate: Option<u32>,
+        messages: Option<u32>,
+    },
+    /// The call turned out text-only: charge it per message.
+    PricePerMessage {
+        user: UserId,
+        conversation: ConversationId,
+        credits_per_message: u32,
     },
     /// Bring a call's charge to ElevenLabs' reported figure.
     /// `call_credits`/`llm_credits`: ElevenLabs' split of `actual`, if reported.
@@ -86,6 +94,7 @@ impl Command {
             | Self::ExpireGrant { user, .. }
             | Self::Correct { user, .. }
             | Self::Charge { user, .. }
+            | Self::PricePerMessage { user, .. }
             | Self::Adjust { user, .. } => *user,
         }
     }
@@ -149,7 +158,23 @@ pub fn decide(
             duration_ms,
             user,
             rate,
-        } => charge::decide(account, pricing, *user, *conversation, *duration_ms, *rate),
+            messages,
+        } => charge::decide(
+            account,
+            pricing,
+            *user,
+            *conversation,
+            charge::Usage {
+                duration_ms: *duration_ms,
+                rate: *rate,
+                messages: *messages,
+            },
+        ),
+        Command::PricePerMessage {
+            conversation,
+            credits_per_message,
+            ..
+        } => text_only::decide(account, *conversation, *credits_per_message),
         Command::Adjust {
             conversation,
             actual,

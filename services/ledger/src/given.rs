@@ -125,6 +125,7 @@ pub fn charge(user: UserId, conversation: ConversationId, duration_ms: u64) -> C
         conversation,
         duration_ms,
         rate: None,
+        messages: None,
     }
 }
 

@@ -38,6 +38,8 @@
 //!   what the user has) and each extension adds as much, default 60.
 //! * `PARLOR_HOLD_TTL_SECS` — a hold neither extended nor ended for this
 //!   long is released as expired, default 300; must exceed the period.
+//! * `PARLOR_CREDITS_PER_MESSAGE` — a message of a text-only call, where
+//!   the rate card names none, default 14.
 //! * `PARLOR_FLAG_RATE_FACTOR` — a cost report above this many times the
 //!   call's rate per minute is flagged, default 3.
 //! * `PARLOR_LEDGER_ACK_WAIT_SECS` — how long a conversation event may stay
@@ -54,7 +56,7 @@
 //! * [`account`] — `State`, `Account`, `ConversationMoney`; `State::apply`.
 //! * [`decide`] — `Command` and `decide(&State, &Pricing, &Command)`, pure.
 //! * [`hold`], [`extend`], [`expiry`], [`grant`], [`correct`], [`charge`],
-//!   [`adjust`] — each command's rules.
+//!   [`adjust`], [`text_only`] — each command's rules.
 //! * [`book`] — `Book`: per-account turns; decide → append with expected version → apply.
 //! * [`commands`] — `cmd.ledger.*` request/reply handlers.
 //! * [`consumer`] — the durable `ledger` consumer on CONVERSATIONS, handled concurrently.
@@ -90,6 +92,7 @@ pub mod reprice;
 pub mod service;
 pub mod sweep;
 pub mod tail;
+pub mod text_only;
 pub mod trail;
 
 #[cfg(test)]

@@ -20,6 +20,9 @@ pub const DEFAULT_HOLD_PERIOD_SECS: u32 = 60;
 /// A hold neither extended nor ended for five minutes belongs to a call
 /// nobody is running any more.
 pub const DEFAULT_HOLD_TTL_SECS: u32 = 300;
+/// A message of a text-only call: 0.3 cents (protocol doc §4.2) at the
+/// Creator price of a credit ($22 for 100,000), rounded up.
+pub const DEFAULT_CREDITS_PER_MESSAGE: u32 = 14;
 /// A report above this many times the call's rate per minute is flagged.
 pub const DEFAULT_FLAG_RATE_FACTOR: u32 = 3;
 /// No single amount the ledger books may exceed this, so sums of amounts
@@ -36,6 +39,8 @@ pub struct Pricing {
     pub period_secs: u32,
     pub ttl_secs: u32,
     pub flag_rate_factor: u32,
+    /// Per message of a text-only call, where the rate card names none.
+    pub credits_per_message: u32,
     pub rates: Arc<RateCard>,
 }
 
@@ -47,6 +52,7 @@ impl Default for Pricing {
             period_secs: DEFAULT_HOLD_PERIOD_SECS,
             ttl_secs: DEFAULT_HOLD_TTL_SECS,
             flag_rate_factor: DEFAULT_FLAG_RATE_FACTOR,
+            credits_per_message: DEFAULT_CREDITS_PER_MESSAGE,
             rates: Arc::default(),
         }
     }
@@ -55,7 +61,7 @@ impl Default for Pricing {
 impl Pricing {
     /// `PARLOR_CREDITS_PER_MINUTE`, `PARLOR_MIN_START_SECS`,
     /// `PARLOR_HOLD_PERIOD_SECS`, `PARLOR_HOLD_TTL_SECS`,
-    /// `PARLOR_FLAG_RATE_FACTOR`, `PARLOR_RATE_CARD` (a file, see [`crate::rates`]).
+    /// `PARLOR_FLAG_RATE_FACTOR`, `PARLOR_CREDITS_PER_MESSAGE`, `PARLOR_RATE_CARD` (a file, see [`crate::rates`]).
     pub fn from_env() -> Result<Self, ConfigError> {
         let default = Self::default();
         Self {
@@ -67,6 +73,10 @@ impl Pricing {
             period_secs: env_number("PARLOR_HOLD_PERIOD_SECS", default.period_secs)?,
             ttl_secs: env_number("PARLOR_HOLD_TTL_SECS", default.ttl_secs)?,
             flag_rate_factor: env_number("PARLOR_FLAG_RATE_FACTOR", default.flag_rate_factor)?,
+            credits_per_message: env_number(
+                "PARLOR_CREDITS_PER_MESSAGE",
+                default.credits_per_message,
+            )?,
             rates: match std::env::var_os("PARLOR_RATE_CARD") {
                 Some(path) => Arc::new(RateCard::load(Path::new(&path))?),
                 None => default.rates,
@@ -109,6 +119,11 @@ impl Pricing {
     /// Credits per minute for a call of `agent` priced at `at`.
     pub fn rate(&self, agent: Option<&AgentId>, at: DateTime<Utc>) -> u32 {
         self.rates.rate(agent, at, self.credits_per_minute)
+    }
+
+    /// Credits per message of a text-only call of `agent` started at `at`.
+    pub fn message_rate(&self, agent: Option<&AgentId>, at: DateTime<Utc>) -> u32 {
+        self.rates.message_rate(agent, at, self.credits_per_message)
     }
 
     /// The default rate's duration-based charge.

@@ -192,6 +192,7 @@ impl Model {
                 conversation: self.conversations[conversation].0,
                 duration_ms: duration_s * 1000,
                 rate: None,
+                messages: None,
             },
             Step::Report {
                 conversation,

@@ -18,7 +18,7 @@
 //! ```
 //!
 //! An entry names a `tier` (its rate from protocol doc §4.2) or
-//! `credits_per_minute`; one with `agent_id` applies to that agent only
+//! `credits_per_minute`, and/or `credits_per_message` (text-only calls); one with `agent_id` applies to that agent only
 //! and wins over entries without. Every field is optional.
 
 use std::path::{Path, PathBuf};
@@ -162,6 +162,9 @@ pub struct RateEntry {
     pub tier: Option<Tier>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credits_per_minute: Option<u32>,
+    /// What a message of a text-only call costs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits_per_message: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,7 +194,9 @@ pub enum RateCardError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("rate entry {index} (from {from}) names neither a tier nor credits_per_minute")]
+    #[error(
+        "rate entry {index} (from {from}) names no tier, credits_per_minute or credits_per_message"
+    )]
     NoRate { index: usize, from: DateTime<Utc> },
     #[error("{0:?} is not a decimal amount with at most nine places")]
     Decimal(String),
@@ -212,7 +217,10 @@ impl RateCard {
 
     fn validated(self) -> Result<Self, RateCardError> {
         for (index, entry) in self.rates.iter().enumerate() {
-            if entry.tier.is_none() && entry.credits_per_minute.is_none() {
+            if entry.tier.is_none()
+                && entry.credits_per_minute.is_none()
+                && entry.credits_per_message.is_none()
+            {
                 return Err(RateCardError::NoRate {
                     index,
                     from: entry.from,
@@ -226,6 +234,28 @@ impl RateCard {
     /// when no entry applies. Of the entries in effect, the latest for this
     /// agent wins, else the latest for everyone.
     pub fn rate(&self, agent: Option<&AgentId>, at: DateTime<Utc>, default: u32) -> u32 {
+        self.in_effect(agent, at, |e| {
+            e.credits_per_minute
+                .or(e.tier.map(Tier::credits_per_minute))
+        })
+        .or(self.default_tier.map(Tier::credits_per_minute))
+        .unwrap_or(default)
+    }
+
+    /// Credits per message of a text-only call of `agent` started at `at`.
+    pub fn message_rate(&self, agent: Option<&AgentId>, at: DateTime<Utc>, default: u32) -> u32 {
+        self.in_effect(agent, at, |e| e.credits_per_message)
+            .unwrap_or(default)
+    }
+
+    /// What `pick` finds in the latest entry in effect at `at` that has
+    /// it: the agent's own entries first, then those for everyone.
+    fn in_effect(
+        &self,
+        agent: Option<&AgentId>,
+        at: DateTime<Utc>,
+        pick: impl Fn(&RateEntry) -> Option<u32>,
+    ) -> Option<u32> {
         let latest = |for_agent: bool| {
             self.rates
                 .iter()
@@ -235,16 +265,11 @@ impl RateCard {
                     (None, false) => true,
                     _ => false,
                 })
-                .max_by_key(|e| e.from)
+                .filter_map(|e| pick(e).map(|value| (e.from, value)))
+                .max_by_key(|(from, _)| *from)
+                .map(|(_, value)| value)
         };
-        latest(true)
-            .or_else(|| latest(false))
-            .and_then(|e| {
-                e.credits_per_minute
-                    .or(e.tier.map(Tier::credits_per_minute))
-            })
-            .or(self.default_tier.map(Tier::credits_per_minute))
-            .unwrap_or(default)
+        latest(true).or_else(|| latest(false))
     }
 }
 
@@ -280,6 +305,26 @@ mod tests {
             RateCard::default().rate(Some(&x), at("2025-04-01T00:00:00Z"), 7),
             7
         );
+        assert_eq!(
+            card.message_rate(Some(&x), at("2025-04-01T00:00:00Z"), 14),
+            14
+        );
+    }
+
+    #[test]
+    fn a_message_rate_entry_does_not_hide_the_minute_rate() {
+        let card: RateCard = serde_json::from_value(serde_json::json!({
+            "rates": [
+                {"from": "2025-01-01T00:00:00Z", "tier": "pro"},
+                {"from": "2025-02-01T00:00:00Z", "credits_per_message": 20},
+            ]
+        }))
+        .expect("card");
+        let card = card.validated().expect("valid");
+        let now = at("2025-03-01T00:00:00Z");
+        assert_eq!(card.rate(None, now, 1), 454);
+        assert_eq!(card.message_rate(None, now, 14), 20);
+        assert_eq!(card.message_rate(None, at("2025-01-15T00:00:00Z"), 14), 14);
     }
 
     #[test]

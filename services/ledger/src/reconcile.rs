@@ -232,6 +232,7 @@ fn conversation_of(event: &LedgerEvent) -> Option<ConversationId> {
         LedgerEvent::HoldReleased(e) => Some(e.conversation_id),
         LedgerEvent::UsageCharged(e) => Some(e.conversation_id),
         LedgerEvent::ChargeAdjusted(e) => Some(e.conversation_id),
+        LedgerEvent::CallPricedPerMessage(e) => Some(e.conversation_id),
         LedgerEvent::AccountOpened(_)
         | LedgerEvent::CreditsGranted(_)
         | LedgerEvent::CreditsExpired(_)

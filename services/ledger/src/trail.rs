@@ -143,6 +143,11 @@ fn about(event: &LedgerEvent, conversation: ConversationId) -> Option<(Credits, 
             }
             (e.conversation_id, e.actual - e.estimated, note)
         }
+        LedgerEvent::CallPricedPerMessage(e) => (
+            e.conversation_id,
+            Credits::ZERO,
+            format!("text only: {} credits per message", e.credits_per_message),
+        ),
         LedgerEvent::AccountOpened(_)
         | LedgerEvent::CreditsGranted(_)
         | LedgerEvent::CreditsExpired(_)

@@ -241,6 +241,7 @@ fn concerns(event: &LedgerEvent, conversation: ConversationId) -> bool {
         | LedgerEvent::CreditsGranted(_)
         | LedgerEvent::CreditsExpired(_)
         | LedgerEvent::CreditsCorrected(_) => return false,
+        LedgerEvent::CallPricedPerMessage(e) => e.conversation_id,
     };
     id == conversation
 }

@@ -18,7 +18,8 @@ pub fn conversation_of(event: &LedgerEvent) -> Option<ConversationId> {
         | LedgerEvent::CreditsHeld(_)
         | LedgerEvent::HoldReleased(_)
         | LedgerEvent::CreditsExpired(_)
-        | LedgerEvent::CreditsCorrected(_) => None,
+        | LedgerEvent::CreditsCorrected(_)
+        | LedgerEvent::CallPricedPerMessage(_) => None,
     }
 }
 
@@ -50,7 +51,8 @@ pub(super) fn apply(doc: &mut ConversationDoc, event: &LedgerEvent) -> bool {
         | LedgerEvent::CreditsHeld(_)
         | LedgerEvent::HoldReleased(_)
         | LedgerEvent::CreditsExpired(_)
-        | LedgerEvent::CreditsCorrected(_) => return false,
+        | LedgerEvent::CreditsCorrected(_)
+        | LedgerEvent::CallPricedPerMessage(_) => return false,
     }
     true
 }
