@@ -1,6 +1,7 @@
 //! Property tests over the pure core: random interleavings of grants
-//! (some expiring), holds, extensions, ends, cost reports (late, repeated,
-//! reordered), timer sweeps, redeliveries, appends cut short and restarts.
+//! (some expiring), holds, extensions, text-only pricing, ends, cost
+//! reports (late, repeated, reordered), corrections, timer sweeps,
+//! redeliveries, appends cut short and restarts.
 //! After every step the money rules of DESIGN §4 hold.
 
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use proptest::prelude::*;
 
 use crate::account::State;
 use crate::book::{Cause, envelopes};
+use crate::correct::Correction;
 use crate::decide::{Command, decide};
 use crate::pricing::Pricing;
 use crate::{expiry, grant};
@@ -38,6 +40,16 @@ enum Step {
     End {
         conversation: usize,
         duration_s: u64,
+        messages: u32,
+    },
+    /// The call turns out text-only.
+    TextOnly {
+        conversation: usize,
+    },
+    /// Finance corrects a balance, either way.
+    Correct {
+        user: usize,
+        credits: i64,
     },
     Report {
         conversation: usize,
@@ -75,10 +87,17 @@ fn step() -> impl Strategy<Value = Step> {
             conversation,
             period
         }),
-        (conversation.clone(), 0..400u64).prop_map(|(conversation, duration_s)| Step::End {
-            conversation,
-            duration_s
-        }),
+        (conversation.clone(), 0..400u64, 0..60u32).prop_map(
+            |(conversation, duration_s, messages)| Step::End {
+                conversation,
+                duration_s,
+                messages
+            }
+        ),
+        conversation
+            .clone()
+            .prop_map(|conversation| Step::TextOnly { conversation }),
+        (0..USERS, -2_000..2_000i64).prop_map(|(user, credits)| Step::Correct { user, credits }),
         (conversation, 0..20_000i64, 0..400u64).prop_map(|(conversation, credits, duration_s)| {
             Step::Report {
                 conversation,
@@ -187,12 +206,27 @@ impl Model {
             Step::End {
                 conversation,
                 duration_s,
+                messages,
             } => Command::Charge {
                 user: user_of(self, conversation),
                 conversation: self.conversations[conversation].0,
                 duration_ms: duration_s * 1000,
                 rate: None,
-                messages: None,
+                messages: Some(messages),
+            },
+            Step::TextOnly { conversation } => Command::PricePerMessage {
+                user: user_of(self, conversation),
+                conversation: self.conversations[conversation].0,
+                credits_per_message: 14,
+            },
+            Step::Correct { user, credits } => Command::Correct {
+                user: self.users[user],
+                correction: Correction {
+                    id: EventId::new(),
+                    credits: Credits::new(credits),
+                    reason: "property".to_owned(),
+                    actor: "proptest".to_owned(),
+                },
             },
             Step::Report {
                 conversation,
@@ -242,7 +276,8 @@ impl Model {
             .map(|u| self.state.balance(*u).available)
             .collect();
         self.execute(&command);
-        if !matches!(command, Command::Adjust { .. }) {
+        // Only ElevenLabs' figure and finance's hand may take a user below zero.
+        if !matches!(command, Command::Adjust { .. } | Command::Correct { .. }) {
             for (user, before) in self.users.iter().zip(before) {
                 let after = self.state.balance(*user).available;
                 assert!(
