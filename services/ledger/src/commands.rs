@@ -68,7 +68,19 @@ async fn answer_all(client: Client, book: Arc<Book>, mut requests: Subscriber) {
         };
         let (client, book) = (client.clone(), Arc::clone(&book));
         in_flight.spawn(async move {
-            let body = answer(&book, request.subject.as_str(), &request.payload).await;
+            let mut body = answer(&book, request.subject.as_str(), &request.payload).await;
+            // A reply NATS would refuse (a report of a long window) must
+            // still be answered, never left to time out.
+            let max_payload = client.server_info().max_payload;
+            if body.len() > max_payload {
+                body = reply::<Balance>(Err(Refusal::new(
+                    RefusalCode::InvalidRequest,
+                    format!(
+                        "the reply ({} bytes) exceeds the server's {max_payload}; ask for a shorter window or run `parlor reconcile`",
+                        body.len()
+                    ),
+                )));
+            }
             if let Err(error) = client.publish(reply_to, body.into()).await {
                 tracing::warn!(%error, "could not send a ledger reply");
             }

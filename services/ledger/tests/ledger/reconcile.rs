@@ -122,3 +122,29 @@ async fn the_report_lists_exactly_the_differences_missing_and_inflated_reports_a
         Credits::new(expected)
     );
 }
+
+#[tokio::test]
+async fn a_report_too_large_for_one_message_is_refused_with_the_way_out_not_left_to_time_out() {
+    let harness = Harness::start().await;
+    let _ledger = harness.ledger().await;
+    let user = UserId::new();
+    let calls: Vec<ConversationId> = (0..3_000).map(|_| ConversationId::new()).collect();
+    for chunk in calls.chunks(250) {
+        futures::future::join_all(
+            chunk
+                .iter()
+                .map(|&c| harness.conversation(c, user, vec![requested(), ended(1_000)])),
+        )
+        .await;
+    }
+    let refused = harness
+        .request::<_, Report>(subject::LEDGER_RECONCILE, &Reconcile::default())
+        .await
+        .expect_err("too large for one NATS message");
+    assert_eq!(refused.code, events::command::RefusalCode::InvalidRequest);
+    assert!(
+        refused.message.contains("parlor reconcile"),
+        "{}",
+        refused.message
+    );
+}
