@@ -14,12 +14,17 @@
 //! * [`rebuild_cmd`] — `parlor rebuild`.
 //! * [`load_cmd`] — `parlor load`: a stack of its own under `parlor::load`.
 //! * [`nats_child`] — nats-server as a child process with a data directory.
+//! * [`reconcile_cmd`], [`ledger_cmd`], [`reprice_cmd`] — `parlor reconcile`,
+//!   `parlor ledger explain`, `parlor reprice`: the ledger's reports.
 
 mod demo;
 mod events_cmd;
+mod ledger_cmd;
 mod load_cmd;
 mod nats_child;
 mod rebuild_cmd;
+mod reconcile_cmd;
+mod reprice_cmd;
 mod up;
 
 use std::process::ExitCode;
@@ -57,6 +62,12 @@ enum Command {
         #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
         nats_url: String,
     },
+    /// Reconcile the ledger against ElevenLabs' reports (JSON or CSV).
+    Reconcile(reconcile_cmd::Args),
+    /// Inspect the ledger.
+    Ledger(ledger_cmd::Args),
+    /// Price past conversations against another rate card; posts nothing.
+    Reprice(reprice_cmd::Args),
 }
 
 #[tokio::main]
@@ -76,6 +87,9 @@ async fn main() -> ExitCode {
             aggregate,
             nats_url,
         } => events_cmd::run(&aggregate, &nats_url).await,
+        Command::Reconcile(args) => reconcile_cmd::run(args).await,
+        Command::Ledger(args) => ledger_cmd::run(args).await,
+        Command::Reprice(args) => reprice_cmd::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

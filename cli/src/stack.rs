@@ -45,7 +45,7 @@ impl Stack {
         let (stop, stopped) = watch::channel(false);
         let mut services = JoinSet::new();
 
-        let mut ledger_config = ledger::Config::from_env();
+        let mut ledger_config = ledger::Config::from_env()?;
         ledger_config.nats_url = config.nats_url.clone();
         let shutdown = until(&stopped);
         services.spawn(named("ledger", async move {

@@ -16,6 +16,12 @@ pub mod subject {
     pub const LEDGER_GRANT: &str = "cmd.ledger.grant";
     pub const LEDGER_BALANCE: &str = "cmd.ledger.balance";
     pub const LEDGER_EXTEND: &str = "cmd.ledger.extend";
+    /// A grant whose unspent credits expire ([`super::GrantExpiringCredits`]).
+    pub const LEDGER_GRANT_EXPIRING: &str = "cmd.ledger.grant_expiring";
+    /// A manual correction by finance ([`super::CorrectCredits`]).
+    pub const LEDGER_CORRECT: &str = "cmd.ledger.correct";
+    /// The reconciliation report ([`super::Reconcile`]).
+    pub const LEDGER_RECONCILE: &str = "cmd.ledger.reconcile";
 
     /// Client → agent frames of one live conversation.
     pub fn live_in(conversation: impl std::fmt::Display) -> String {
@@ -188,6 +194,44 @@ pub struct SessionStarted {
     pub subject_in: String,
     /// Agent → client (the gateway subscribes here).
     pub subject_out: String,
+}
+
+/// `cmd.ledger.grant_expiring`: give a user credits that expire, unless
+/// spent, at `expires_at` (credits expiring soonest are spent first).
+/// Replies with the [`Balance`]; `grant_id` makes a retry harmless.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GrantExpiringCredits {
+    pub grant_id: EventId,
+    pub user_id: UserId,
+    pub credits: Credits,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `cmd.ledger.correct`: a manual correction of a user's credits, either
+/// sign, with why and by whom. Replies with the [`Balance`];
+/// `correction_id` makes a retry harmless.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CorrectCredits {
+    pub correction_id: EventId,
+    pub user_id: UserId,
+    /// Positive: credits to the user; negative: taken from them.
+    pub credits: Credits,
+    pub reason: String,
+    /// Who made the correction (a finance user's name or id).
+    pub actor: String,
+}
+
+/// `cmd.ledger.reconcile`: the reconciliation report of the conversations
+/// whose first ledger event falls in `[from, to)` (all when absent). The
+/// reply is the report as JSON (`conversations`, `trial_balance`, ...).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reconcile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[cfg(test)]

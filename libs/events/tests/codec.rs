@@ -6,7 +6,7 @@ use events::envelope::RawEnvelope;
 use events::ledger::*;
 use events::{
     AccountId, ConversationEvent, ConversationId, CorrelationId, Credits, DecodeError, DomainEvent,
-    Envelope, EnvelopeMeta, LedgerEvent, Posting, SystemAccount, UserId,
+    Envelope, EnvelopeMeta, EventId, LedgerEvent, Posting, SystemAccount, UserId,
 };
 use serde_json::{Value, json};
 
@@ -111,11 +111,30 @@ fn all_ledger_events() -> Vec<LedgerEvent> {
             credits: c(10_000),
             reason: Some("demo".into()),
             postings: Posting::transfer(grants, user, c(10_000)).to_vec(),
+            expires_at: Some(chrono::Utc::now()),
+        }),
+        LedgerEvent::CreditsExpired(CreditsExpired {
+            grant_id: EventId::new(),
+            credits: c(50),
+            postings: Posting::transfer(user, grants, c(50)).to_vec(),
+        }),
+        LedgerEvent::CallPricedPerMessage(CallPricedPerMessage {
+            conversation_id: conv,
+            credits_per_message: 14,
+        }),
+        LedgerEvent::CreditsCorrected(CreditsCorrected {
+            credits: c(-5),
+            reason: "double-booked test call".into(),
+            actor: "finance@example.com".into(),
+            postings: Posting::transfer(user, adjustments, c(5)).to_vec(),
         }),
         LedgerEvent::CreditsHeld(CreditsHeld {
             conversation_id: conv,
             credits: c(500),
             postings: Posting::transfer(user, holds, c(500)).to_vec(),
+            period: 1,
+            covers_ms: Some(75_000),
+            credits_per_minute: Some(400),
         }),
         LedgerEvent::HoldCaptured(HoldCaptured {
             conversation_id: conv,
@@ -126,6 +145,7 @@ fn all_ledger_events() -> Vec<LedgerEvent> {
             conversation_id: conv,
             credits: c(200),
             postings: Posting::transfer(holds, user, c(200)).to_vec(),
+            reason: ReleaseReason::Expired,
         }),
         LedgerEvent::UsageCharged(UsageCharged {
             conversation_id: conv,
@@ -138,6 +158,23 @@ fn all_ledger_events() -> Vec<LedgerEvent> {
             estimated: c(300),
             actual: c(320),
             postings: Posting::transfer(user, adjustments, c(20)).to_vec(),
+            detail: AdjustmentDetail {
+                corrects: Some(EventId::new()),
+                reported_duration_ms: Some(60_000),
+                call_credits: Some(c(300)),
+                llm_credits: Some(c(20)),
+                flags: vec![
+                    ChargeFlag::ExceedsHold {
+                        held: c(300),
+                        excess: c(20),
+                    },
+                    ChargeFlag::AboveRateCard {
+                        reported_per_minute: c(320),
+                        rate_per_minute: 100,
+                    },
+                    ChargeFlag::UnknownConversation,
+                ],
+            },
         }),
     ]
 }

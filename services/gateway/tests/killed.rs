@@ -56,8 +56,7 @@ async fn killing_the_gateway_ends_every_call_everywhere() {
     store.ensure_streams().await.expect("streams");
     let client = store.client().clone();
 
-    let mut ledger = ledger::Config::from_env();
-    ledger.nats_url = nats.url();
+    let ledger = ledger::Config::new(nats.url());
     tokio::spawn(ledger::run(ledger, std::future::pending()));
     let mut session = session::Config::new(
         nats.url(),

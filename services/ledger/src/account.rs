@@ -4,8 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
 use events::command::Balance;
-use events::ledger::LedgerEvent;
+use events::ledger::{LedgerEvent, ReleaseReason};
 use events::{AccountId, ConversationId, Credits, Envelope, EventId, UserId};
 
 /// One account, user or system.
@@ -21,20 +22,78 @@ pub struct Account {
     pub version: u64,
     /// `grant_id`s already booked (a grant's event id is its `grant_id`).
     pub grants: HashSet<EventId>,
+    /// Grants that expire and have not yet: their expiry and size.
+    pub expiring: HashMap<EventId, ExpiringGrant>,
+    /// `correction_id`s already booked (a correction's event id).
+    pub corrections: HashSet<EventId>,
     pub conversations: HashMap<ConversationId, ConversationMoney>,
 }
 
 /// What the ledger booked for one conversation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ConversationMoney {
-    /// Held when the call started; `None`: charged without a hold.
+    /// Everything held for the call, start hold and extensions; `None`:
+    /// charged without a hold.
     pub hold: Option<Credits>,
+    /// The last period held (0: only the start hold).
+    pub period: u32,
+    /// Call time from the start that the holds cover.
+    pub covers_ms: u64,
+    /// The rate the call was priced at when it was held.
+    pub rate: Option<u32>,
+    /// The last hold or extension: when, and which event (the cause of an expiry).
+    pub last_hold: Option<HoldMark>,
+    /// The hold ran out its TTL and went back to the user.
+    pub expired: bool,
+    /// The event that charged the estimate (what an adjustment corrects).
+    pub charge_event: Option<EventId>,
+    /// A text-only call: charged at this many credits per message.
+    pub per_message: Option<u32>,
     /// Of the hold, what is neither captured nor released yet.
     pub hold_open: Credits,
     pub captured: Option<Credits>,
     pub usage: Option<Credits>,
     /// ElevenLabs' figure, once the charge was adjusted to it.
     pub adjusted: Option<Credits>,
+}
+
+/// A grant that has an expiry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpiringGrant {
+    pub expires_at: DateTime<Utc>,
+    /// What is left of it, unspent.
+    pub credits: Credits,
+}
+
+impl Account {
+    /// Takes `credits` spent for good out of the expiring grants, those
+    /// expiring soonest first (ties by grant id, so every copy agrees).
+    fn spend(&mut self, credits: Credits) {
+        let mut order: Vec<_> = self
+            .expiring
+            .iter()
+            .map(|(id, g)| (g.expires_at, *id))
+            .collect();
+        order.sort_unstable();
+        let mut left = credits;
+        for (_, id) in order {
+            if left <= Credits::ZERO {
+                break;
+            }
+            if let Some(grant) = self.expiring.get_mut(&id) {
+                let taken = grant.credits.min(left);
+                grant.credits = grant.credits - taken;
+                left = left - taken;
+            }
+        }
+    }
+}
+
+/// When a hold was placed or extended, and by which event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HoldMark {
+    pub at: DateTime<Utc>,
+    pub event: EventId,
 }
 
 impl ConversationMoney {
@@ -73,6 +132,14 @@ impl State {
             .unwrap_or_default()
     }
 
+    /// Every user account.
+    pub fn users(&self) -> impl Iterator<Item = (UserId, &Account)> {
+        self.accounts.iter().filter_map(|(id, account)| match id {
+            AccountId::User(user) => Some((*user, account)),
+            AccountId::System(_) => None,
+        })
+    }
+
     pub fn version(&self, id: AccountId) -> u64 {
         self.account(id).map_or(0, |a| a.version)
     }
@@ -105,25 +172,13 @@ impl State {
         if sequence <= self.version(aggregate) {
             return false;
         }
-        self.apply_new(aggregate, envelope.meta.id, &envelope.event);
+        self.apply_new(aggregate, envelope);
         self.accounts.entry(aggregate).or_default().version = sequence;
         true
     }
 
-    /// Applies events this process just appended, which took `aggregate` to `version`.
-    pub fn apply_appended(
-        &mut self,
-        aggregate: AccountId,
-        version: u64,
-        events: &[Envelope<LedgerEvent>],
-    ) {
-        for envelope in events {
-            self.apply_new(aggregate, envelope.meta.id, &envelope.event);
-        }
-        self.accounts.entry(aggregate).or_default().version = version;
-    }
-
-    fn apply_new(&mut self, aggregate: AccountId, id: EventId, event: &LedgerEvent) {
+    fn apply_new(&mut self, aggregate: AccountId, envelope: &Envelope<LedgerEvent>) {
+        let (id, event) = (envelope.meta.id, &envelope.event);
         // Decoding refuses unbalanced events and `decide` asserts it, so an
         // unbalanced one here is a bug, not bad input.
         assert!(
@@ -133,37 +188,70 @@ impl State {
         let account = self.accounts.entry(aggregate).or_default();
         match event {
             LedgerEvent::AccountOpened(_) => account.opened = true,
-            LedgerEvent::CreditsGranted(_) => {
+            LedgerEvent::CreditsGranted(e) => {
                 account.opened = true;
                 account.grants.insert(id);
+                if let Some(expires_at) = e.expires_at {
+                    account.expiring.insert(
+                        id,
+                        ExpiringGrant {
+                            expires_at,
+                            credits: e.credits,
+                        },
+                    );
+                }
+            }
+            LedgerEvent::CallPricedPerMessage(e) => {
+                let money = account.conversations.entry(e.conversation_id).or_default();
+                money.per_message = Some(e.credits_per_message);
+            }
+            LedgerEvent::CreditsExpired(e) => {
+                account.expiring.remove(&e.grant_id);
+            }
+            LedgerEvent::CreditsCorrected(e) => {
+                account.opened = true;
+                account.corrections.insert(id);
+                account.spend(Credits::ZERO - e.credits);
             }
             LedgerEvent::CreditsHeld(e) => {
                 let money = account.conversations.entry(e.conversation_id).or_default();
                 money.hold = Some(money.hold.unwrap_or_default() + e.credits);
                 money.hold_open = money.hold_open + e.credits;
+                money.period = money.period.max(e.period);
+                money.covers_ms = e.covers_ms.unwrap_or(money.covers_ms);
+                money.rate = e.credits_per_minute.or(money.rate);
+                money.last_hold = Some(HoldMark {
+                    at: envelope.meta.occurred_at,
+                    event: id,
+                });
                 account.held = account.held + e.credits;
             }
             LedgerEvent::HoldCaptured(e) => {
                 let money = account.conversations.entry(e.conversation_id).or_default();
                 money.captured = Some(money.captured.unwrap_or_default() + e.credits);
+                money.charge_event = Some(id);
                 money.hold_open = money.hold_open - e.credits;
                 account.held = account.held - e.credits;
+                account.spend(e.credits);
             }
             LedgerEvent::HoldReleased(e) => {
                 let money = account.conversations.entry(e.conversation_id).or_default();
                 money.hold_open = money.hold_open - e.credits;
+                money.expired |= e.reason == ReleaseReason::Expired;
                 account.held = account.held - e.credits;
             }
             LedgerEvent::UsageCharged(e) => {
                 let money = account.conversations.entry(e.conversation_id).or_default();
                 money.usage = Some(money.usage.unwrap_or_default() + e.credits);
+                if money.hold.is_none() {
+                    money.charge_event = Some(id);
+                }
+                account.spend(e.credits);
             }
             LedgerEvent::ChargeAdjusted(e) => {
-                account
-                    .conversations
-                    .entry(e.conversation_id)
-                    .or_default()
-                    .adjusted = Some(e.actual);
+                let money = account.conversations.entry(e.conversation_id).or_default();
+                money.adjusted = Some(e.actual);
+                account.spend(e.actual - e.estimated);
             }
         }
         for posting in event.postings() {

@@ -1,6 +1,7 @@
 //! Given/when/then for the pure rules: state from past commands, the events
 //! a command decides, and the state after them. No I/O.
 
+use chrono::{DateTime, Utc};
 use events::command::Refusal;
 use events::ledger::LedgerEvent;
 use events::{AccountId, ConversationId, CorrelationId, Credits, EventId, UserId};
@@ -14,23 +15,45 @@ pub struct Given {
     pub state: State,
     pub pricing: Pricing,
     sequence: u64,
+    /// `occurred_at` of the events booked next; now when unset.
+    clock: Option<DateTime<Utc>>,
 }
 
-/// A ledger that has booked `commands`, in order, at the default pricing.
+/// The pricing of the rule tests: the default rate, ten-minute periods.
+pub fn pricing() -> Pricing {
+    Pricing {
+        period_secs: 600,
+        ttl_secs: 1_200,
+        ..Pricing::default()
+    }
+}
+
+/// A ledger that has booked `commands`, in order, at [`pricing`].
 pub fn given(commands: &[Command]) -> Given {
     let mut given = Given {
         state: State::default(),
-        pricing: Pricing::default(),
+        pricing: pricing(),
         sequence: 0,
+        clock: None,
     };
     for command in commands {
-        let events = given.when(command).expect("a given command is accepted");
-        given.then(command, events);
+        given.book(command);
     }
     given
 }
 
 impl Given {
+    /// Events booked from now on occurred at `at`.
+    pub fn at(&mut self, at: DateTime<Utc>) {
+        self.clock = Some(at);
+    }
+
+    /// Decides `command`, which must be accepted, and applies what it decided.
+    pub fn book(&mut self, command: &Command) {
+        let events = self.when(command).expect("a given command is accepted");
+        self.then(command, events);
+    }
+
     pub fn when(&self, command: &Command) -> Result<Vec<LedgerEvent>, Refusal> {
         decide(&self.state, &self.pricing, command)
     }
@@ -43,7 +66,10 @@ impl Given {
             correlation_id: CorrelationId::new(),
             causation_id: None,
         };
-        for envelope in envelopes(account, command, cause, events) {
+        for mut envelope in envelopes(account, command, cause, events) {
+            if let Some(at) = self.clock {
+                envelope.meta.occurred_at = at;
+            }
             self.sequence += 1;
             assert!(self.state.apply(self.sequence, &envelope));
         }
@@ -65,11 +91,32 @@ pub fn grant(user: UserId, credits: i64) -> Command {
         grant_id: EventId::new(),
         credits: Credits::new(credits),
         reason: None,
+        expires_at: None,
     }
 }
 
 pub fn hold(user: UserId, conversation: ConversationId) -> Command {
-    Command::Hold { user, conversation }
+    Command::Hold {
+        user,
+        conversation,
+        rate: None,
+    }
+}
+
+pub fn extend(user: UserId, conversation: ConversationId, period: u32) -> Command {
+    Command::Extend {
+        user,
+        conversation,
+        period,
+    }
+}
+
+pub fn expire(user: UserId, conversation: ConversationId, now: DateTime<Utc>) -> Command {
+    Command::Expire {
+        user,
+        conversation,
+        now,
+    }
 }
 
 pub fn charge(user: UserId, conversation: ConversationId, duration_ms: u64) -> Command {
@@ -77,6 +124,8 @@ pub fn charge(user: UserId, conversation: ConversationId, duration_ms: u64) -> C
         user,
         conversation,
         duration_ms,
+        rate: None,
+        messages: None,
     }
 }
 
@@ -91,6 +140,9 @@ pub fn adjust(
         conversation,
         actual: Credits::new(actual),
         call_duration_ms,
+        call_credits: None,
+        llm_credits: None,
+        rate: None,
     }
 }
 

@@ -1,24 +1,27 @@
-//! `hold`: reserve credits before a call, or refuse the call.
+//! `hold`: reserve the first period of a call before it starts, or refuse
+//! the call.
 
 use events::command::{Refusal, RefusalCode};
 use events::ledger::{CreditsHeld, LedgerEvent};
 use events::{AccountId, ConversationId, Posting, SystemAccount, UserId};
 
 use crate::account::Account;
-use crate::pricing::Pricing;
+use crate::pricing::{Pricing, covers_ms};
 
-/// Holds the hold size, capped at what the user has, when they can cover
-/// the minimum. A conversation the ledger already knows gets no second hold.
+/// Holds one period at `rate`, capped at what the user has, when they can
+/// cover the minimum. A conversation the ledger already knows gets no
+/// second hold.
 pub fn decide(
     account: &Account,
     pricing: &Pricing,
     user: UserId,
     conversation: ConversationId,
+    rate: u32,
 ) -> Result<Vec<LedgerEvent>, Refusal> {
     if account.conversations.contains_key(&conversation) {
         return Ok(Vec::new());
     }
-    let minimum = pricing.minimum();
+    let minimum = pricing.minimum(rate);
     if account.balance < minimum || account.balance.is_negative() {
         return Err(Refusal::new(
             RefusalCode::InsufficientCredits,
@@ -29,7 +32,7 @@ pub fn decide(
             ),
         ));
     }
-    let credits = pricing.hold_size().min(account.balance);
+    let credits = pricing.period_cost(rate).min(account.balance);
     Ok(vec![LedgerEvent::CreditsHeld(CreditsHeld {
         conversation_id: conversation,
         credits,
@@ -39,6 +42,9 @@ pub fn decide(
             credits,
         )
         .to_vec(),
+        period: 0,
+        covers_ms: Some(covers_ms(rate, credits)),
+        credits_per_minute: Some(rate),
     })])
 }
 
@@ -61,15 +67,17 @@ mod tests {
     }
 
     #[test]
-    fn the_hold_is_the_hold_size_capped_at_the_balance() {
+    fn the_hold_is_one_period_capped_at_the_balance_and_says_what_it_covers() {
         let (rich, poor) = (UserId::new(), UserId::new());
         let mut ledger = given(&[grant(rich, 10_000), grant(poor, 1_000)]);
-        for (user, held) in [(rich, 4_000), (poor, 1_000)] {
+        for (user, held, covers) in [(rich, 4_000, 600_000), (poor, 1_000, 150_000)] {
             let command = hold(user, ConversationId::new());
             let events = ledger.when(&command).expect("held");
             assert_eq!(types(&events), ["credits.held"]);
             ledger.then(&command, events);
             assert_eq!(ledger.held(user), held);
+            let money = ledger.state.user(user).conversations.into_values().next();
+            assert_eq!(money.map(|m| m.covers_ms), Some(covers));
         }
         assert_eq!(ledger.available(rich), 6_000);
         assert_eq!(ledger.available(poor), 0);

@@ -14,6 +14,6 @@ async fn main() -> anyhow::Result<()> {
         // If the signal cannot be watched, stopping by kill still works.
         let _ = tokio::signal::ctrl_c().await;
     };
-    ledger::run(ledger::Config::from_env(), shutdown).await?;
+    ledger::run(ledger::Config::from_env()?, shutdown).await?;
     Ok(())
 }

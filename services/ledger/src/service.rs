@@ -1,5 +1,5 @@
 //! `Ledger`: one running copy of the service — state rebuilt from the log,
-//! the LEDGER tail, the command handlers and the conversation subscription.
+//! the LEDGER tail, the hold-expiry timer, the command handlers and the conversation subscription.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -8,12 +8,13 @@ use std::time::Duration;
 use events::command::Balance;
 use events::{Credits, UserId};
 use eventstore::{EventStore, Step, StreamName, Subscription, SubscriptionConfig};
+use futures::FutureExt;
 use tokio::task::JoinSet;
 
 use crate::book::Book;
 use crate::config::Config;
 use crate::pricing::Pricing;
-use crate::{Error, commands, consumer, tail};
+use crate::{Error, commands, consumer, sweep, tail};
 
 /// Pause before reading conversation events again after NATS failed.
 const RETRY_DELAY: Duration = Duration::from_millis(500);
@@ -37,16 +38,17 @@ impl Ledger {
         let last = book.replay().await?;
         let mut tasks = JoinSet::new();
         tasks.spawn(tail::follow(Arc::clone(&book), last));
+        tasks.spawn(sweep::run(Arc::clone(&book)));
         commands::serve(store.client(), &book, &mut tasks)
             .await
             .map_err(|e| Error::Nats(e.to_string()))?;
         let subscription = store
-            .subscribe(SubscriptionConfig::new(
-                StreamName::Conversations,
-                consumer::DURABLE,
-            ))
+            .subscribe(SubscriptionConfig {
+                ack_wait: config.ack_wait,
+                ..SubscriptionConfig::new(StreamName::Conversations, consumer::DURABLE)
+            })
             .await?;
-        tracing::info!(nats = %config.nats_url, ?pricing, "ledger ready");
+        tracing::info!(nats = %config.nats_url, pricing = ?book.pricing(), "ledger ready");
         Ok(Self {
             book,
             subscription,
@@ -57,27 +59,24 @@ impl Ledger {
     /// Handles conversation events until `shutdown` completes. While NATS
     /// is unreachable it keeps trying rather than stopping the service.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
-        let book = Arc::clone(&self.book);
-        let mut handler = |message| {
-            let book = Arc::clone(&book);
-            async move { consumer::handle(&book, message).await }
-        };
-        tokio::pin!(shutdown);
-        let result = loop {
-            match self.subscription.run(shutdown.as_mut(), &mut handler).await {
-                Err(eventstore::Error::Unavailable(reason)) => {
-                    tracing::warn!(%reason, "conversation events unavailable; retrying");
-                    tokio::select! {
-                        () = &mut shutdown => break Ok(()),
-                        () = tokio::time::sleep(RETRY_DELAY) => {}
-                    }
-                }
-                done => break done,
+        let shutdown = shutdown.shared();
+        loop {
+            let followed = consumer::follow(&self.book, shutdown.clone()).await;
+            if shutdown.peek().is_some() {
+                break;
             }
-        };
+            match followed {
+                Ok(()) => tracing::warn!("conversation events ended; following again"),
+                Err(error) => tracing::warn!(%error, "conversation events unavailable; retrying"),
+            }
+            tokio::select! {
+                () = shutdown.clone() => break,
+                () = tokio::time::sleep(RETRY_DELAY) => {}
+            }
+        }
         self.tasks.shutdown().await;
         tracing::info!("ledger stopped");
-        Ok(result?)
+        Ok(())
     }
 
     /// Handles the conversation events waiting now: what tests drive.
@@ -91,11 +90,11 @@ impl Ledger {
 
     /// A user's balance as this copy knows it.
     pub async fn balance(&self, user: UserId) -> Balance {
-        self.book.read(|state| state.balance(user)).await
+        self.book.read(|state| state.balance(user))
     }
 
     /// The sum of every account's balance: zero unless double entry broke.
     pub async fn total(&self) -> Credits {
-        self.book.read(|state| state.total()).await
+        self.book.read(|state| state.total())
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{DeliverPolicy, pull::OrderedConfig};
-use events::Envelope;
 use events::ledger::LedgerEvent;
+use events::{AccountId, Envelope};
 use eventstore::StreamName;
 use futures::StreamExt;
 
@@ -46,13 +46,22 @@ async fn follow_once(book: &Book, after: &mut u64) -> Result<(), async_nats::Err
     while let Some(message) = messages.next().await {
         let message = message?;
         let sequence = message.info()?.stream_sequence;
+        *after = sequence;
+        // Our own appends come back already applied: skip them undecoded.
+        let account = message
+            .subject
+            .strip_prefix(StreamName::Ledger.subject_prefix())
+            .and_then(|rest| rest.strip_prefix('.'))
+            .and_then(|id| id.parse::<AccountId>().ok());
+        if account.is_some_and(|account| book.read(|state| state.version(account)) >= sequence) {
+            continue;
+        }
         match Envelope::<LedgerEvent>::from_json(&message.payload) {
             Ok(envelope) => {
-                book.apply(sequence, &envelope).await;
+                book.apply(sequence, &envelope);
             }
             Err(error) => tracing::error!(sequence, %error, "undecodable ledger event skipped"),
         }
-        *after = sequence;
     }
     Ok(())
 }

@@ -1,6 +1,9 @@
 //! `cmd.ledger.*`: grants, balances, holds and refusals.
 
-use events::command::{HoldPlaced, RefusalCode, subject};
+use events::command::{
+    Balance, CorrectCredits, GrantExpiringCredits, HoldPlaced, RefusalCode, subject,
+};
+use events::ledger::LedgerEvent;
 use events::{ConversationId, Credits, EventId, UserId};
 use serde_json::json;
 
@@ -71,7 +74,7 @@ async fn a_hold_the_user_cannot_cover_is_refused_and_nothing_is_appended() {
 }
 
 #[tokio::test]
-async fn a_hold_reserves_up_to_ten_minutes_and_asking_again_answers_the_same_hold() {
+async fn a_hold_reserves_one_period_and_asking_again_answers_the_same_hold() {
     let harness = Harness::start().await;
     let _ledger = harness.ledger().await;
     let (user, conversation) = (UserId::new(), ConversationId::new());
@@ -80,7 +83,7 @@ async fn a_hold_reserves_up_to_ten_minutes_and_asking_again_answers_the_same_hol
     let expected = HoldPlaced {
         held: Credits::new(4_000),
         available: Credits::new(6_000),
-        covers_ms: None,
+        covers_ms: Some(600_000),
     };
     assert_eq!(placed, expected);
     assert_eq!(harness.hold(user, conversation).await, Ok(expected));
@@ -123,5 +126,84 @@ async fn malformed_commands_get_an_invalid_request_refusal() {
         assert_eq!(refused.code, RefusalCode::InvalidRequest);
     }
     assert!(harness.ledger_events().await.is_empty());
+    harness.log_balances().await;
+}
+
+#[tokio::test]
+async fn an_expired_grant_and_a_correction_are_events_with_their_ids_reasons_and_actor() {
+    let harness = Harness::start().await;
+    // A short TTL makes the expiry timer tick often.
+    let _ledger = harness
+        .ledger_with(ledger::Pricing {
+            period_secs: 1,
+            ttl_secs: 2,
+            ..ledger::Pricing::default()
+        })
+        .await;
+    let user = UserId::new();
+    harness.grant(user, 100).await;
+    let gift = GrantExpiringCredits {
+        grant_id: EventId::new(),
+        user_id: user,
+        credits: Credits::new(300),
+        expires_at: chrono::Utc::now(),
+        reason: Some("trial".to_owned()),
+    };
+    let granted: Result<Balance, _> = harness.request(subject::LEDGER_GRANT_EXPIRING, &gift).await;
+    assert!(granted.is_ok(), "{granted:?}");
+    // Already due: the ledger's timer takes it back.
+    harness.await_balance(user, balance(100, 0)).await;
+
+    let correction = CorrectCredits {
+        correction_id: EventId::new(),
+        user_id: user,
+        credits: Credits::new(-40),
+        reason: "test call booked twice".to_owned(),
+        actor: "ana@finance".to_owned(),
+    };
+    for _ in 0..2 {
+        let corrected: Balance = harness
+            .request(subject::LEDGER_CORRECT, &correction)
+            .await
+            .expect("corrected");
+        assert_eq!(corrected, balance(60, 0), "a retry corrects once");
+    }
+    let refused = harness
+        .request::<_, Balance>(
+            subject::LEDGER_CORRECT,
+            &CorrectCredits {
+                reason: String::new(),
+                correction_id: EventId::new(),
+                ..correction.clone()
+            },
+        )
+        .await
+        .expect_err("no reason");
+    assert_eq!(refused.code, RefusalCode::InvalidRequest);
+
+    let events = harness.ledger_events().await;
+    let expired = events
+        .iter()
+        .find_map(|e| match &e.event {
+            LedgerEvent::CreditsExpired(x) => Some((x.grant_id, x.credits, e.meta.causation_id)),
+            _ => None,
+        })
+        .expect("expired");
+    assert_eq!(
+        expired,
+        (gift.grant_id, Credits::new(300), Some(gift.grant_id))
+    );
+    let corrected = events
+        .iter()
+        .find(|e| matches!(e.event, LedgerEvent::CreditsCorrected(_)))
+        .expect("corrected");
+    assert_eq!(corrected.meta.id, correction.correction_id);
+    let LedgerEvent::CreditsCorrected(c) = &corrected.event else {
+        unreachable!("found above")
+    };
+    assert_eq!(
+        (c.reason.as_str(), c.actor.as_str()),
+        ("test call booked twice", "ana@finance")
+    );
     harness.log_balances().await;
 }

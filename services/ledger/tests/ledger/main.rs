@@ -6,4 +6,9 @@ mod support;
 
 mod charging;
 mod commands;
+mod concurrency;
+mod crash;
 mod exactly_once;
+mod rates;
+mod reconcile;
+mod spend;

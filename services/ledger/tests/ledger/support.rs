@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use events::command::{
-    Balance, GetBalance, GrantCredits, HoldCredits, HoldPlaced, Refusal, Reply, subject,
+    Balance, ExtendHold, GetBalance, GrantCredits, HoldCredits, HoldExtended, HoldPlaced, Refusal,
+    Reply, subject,
 };
 use events::conversation::{
     ConversationMode, CostReported, EndReason, Ended, Failed, FailureReason, Requested, Role,
@@ -46,13 +47,22 @@ impl Harness {
     }
 
     pub fn config(&self) -> Config {
-        Config {
-            nats_url: self.server.url(),
-        }
+        Config::new(self.server.url())
     }
 
+    /// A ledger copy whose holds cover ten minutes, so the charging tests
+    /// see calls end inside their hold; spend control tests choose their own.
     pub async fn ledger(&self) -> Ledger {
-        Ledger::start(&self.config(), Pricing::default())
+        self.ledger_with(Pricing {
+            period_secs: 600,
+            ttl_secs: 3_600,
+            ..Pricing::default()
+        })
+        .await
+    }
+
+    pub async fn ledger_with(&self, pricing: Pricing) -> Ledger {
+        Ledger::start(&self.config(), pricing)
             .await
             .expect("ledger starts")
     }
@@ -109,6 +119,21 @@ impl Harness {
             correlation_id: CorrelationId::new(),
         };
         self.request(subject::LEDGER_HOLD, &hold).await
+    }
+
+    pub async fn extend(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        period: u32,
+    ) -> Result<HoldExtended, Refusal> {
+        let extend = ExtendHold {
+            conversation_id: conversation,
+            user_id: user,
+            correlation_id: CorrelationId::new(),
+            period,
+        };
+        self.request(subject::LEDGER_EXTEND, &extend).await
     }
 
     pub async fn balance(&self, user: UserId) -> Balance {
@@ -212,7 +237,11 @@ fn concerns(event: &LedgerEvent, conversation: ConversationId) -> bool {
         LedgerEvent::HoldReleased(e) => e.conversation_id,
         LedgerEvent::UsageCharged(e) => e.conversation_id,
         LedgerEvent::ChargeAdjusted(e) => e.conversation_id,
-        LedgerEvent::AccountOpened(_) | LedgerEvent::CreditsGranted(_) => return false,
+        LedgerEvent::AccountOpened(_)
+        | LedgerEvent::CreditsGranted(_)
+        | LedgerEvent::CreditsExpired(_)
+        | LedgerEvent::CreditsCorrected(_) => return false,
+        LedgerEvent::CallPricedPerMessage(e) => e.conversation_id,
     };
     id == conversation
 }

@@ -16,7 +16,10 @@ pub fn conversation_of(event: &LedgerEvent) -> Option<ConversationId> {
         LedgerEvent::AccountOpened(_)
         | LedgerEvent::CreditsGranted(_)
         | LedgerEvent::CreditsHeld(_)
-        | LedgerEvent::HoldReleased(_) => None,
+        | LedgerEvent::HoldReleased(_)
+        | LedgerEvent::CreditsExpired(_)
+        | LedgerEvent::CreditsCorrected(_)
+        | LedgerEvent::CallPricedPerMessage(_) => None,
     }
 }
 
@@ -46,7 +49,10 @@ pub(super) fn apply(doc: &mut ConversationDoc, event: &LedgerEvent) -> bool {
         LedgerEvent::AccountOpened(_)
         | LedgerEvent::CreditsGranted(_)
         | LedgerEvent::CreditsHeld(_)
-        | LedgerEvent::HoldReleased(_) => return false,
+        | LedgerEvent::HoldReleased(_)
+        | LedgerEvent::CreditsExpired(_)
+        | LedgerEvent::CreditsCorrected(_)
+        | LedgerEvent::CallPricedPerMessage(_) => return false,
     }
     true
 }

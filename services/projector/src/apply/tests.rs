@@ -232,6 +232,7 @@ fn a_whole_call_moves_through_the_statuses_with_its_figures() {
             estimated: Credits::new(15),
             actual: Credits::new(12),
             postings: vec![],
+            detail: Default::default(),
         }),
     );
     let doc = given.doc();

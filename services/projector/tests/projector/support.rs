@@ -246,6 +246,7 @@ impl Call {
             estimated: Credits::new(estimated),
             actual: Credits::new(actual),
             postings: postings.to_vec(),
+            detail: Default::default(),
         })
     }
 }
