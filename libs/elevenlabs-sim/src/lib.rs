@@ -47,9 +47,12 @@
 //!
 //! # Timing
 //!
-//! `call_duration_secs` is the larger of wall-clock time and simulated time
-//! (agent speech + user speech + turn latencies), so calls in
-//! [`TimingConfig::fast`] mode still last, and cost, what their audio says.
+//! A call is billed as ElevenLabs bills it: its wall-clock duration, from
+//! the socket's open to the start of its close, rounded up to whole seconds
+//! (so any call that opened costs at least one second). `call_duration_secs`,
+//! `cost` and the transcript's `time_in_call_secs` all come from that clock,
+//! in [`TimingConfig::fast`] mode too; simulated speech that runs ahead of
+//! it (fast pacing, interrupted turns) is never billed.
 
 #![warn(missing_docs)]
 

@@ -63,14 +63,11 @@ pub(super) struct Session {
     pub(super) socket: WebSocket,
     pub(super) rng: StdRng,
     pub(super) next_event_id: u64,
-    pub(super) started: Instant,
+    /// When the socket opened: the start of the billed wall-clock time.
+    pub(super) opened: Instant,
     pub(super) input: Format,
     /// `None` in text-only mode.
     pub(super) output: Option<Format>,
-    /// Agent speech + user speech + turn latencies: how long the call
-    /// would have taken in real time.
-    pub(super) busy: Duration,
-    pub(super) user_audio_total: Duration,
     pub(super) has_user_audio: bool,
     pub(super) has_response_audio: bool,
     pub(super) transcript: Vec<Value>,
@@ -94,6 +91,7 @@ pub(super) async fn run(
     agent: AgentConfig,
     auth: AuthMethod,
     mut socket: WebSocket,
+    opened: Instant,
 ) {
     let Some(init) = opening::receive(&mut socket, shared.timing.initiation_wait).await else {
         return;
@@ -137,11 +135,9 @@ pub(super) async fn run(
     let mut session = Session {
         rng: StdRng::seed_from_u64(seed),
         next_event_id: 1,
-        started: now,
+        opened,
         input,
         output,
-        busy: Duration::ZERO,
-        user_audio_total: Duration::ZERO,
         has_user_audio: false,
         has_response_audio: false,
         transcript: Vec::new(),
@@ -155,7 +151,7 @@ pub(super) async fn run(
         pings: HashMap::new(),
         last_rtt_ms: None,
         next_ping: now + shared.timing.ping_interval,
-        max_at: now + Duration::from_secs_f64(agent.max_duration_secs),
+        max_at: opened + Duration::from_secs_f64(agent.max_duration_secs),
         socket_fault,
         shared,
         agent,
@@ -335,15 +331,16 @@ impl Session {
         }
     }
 
-    /// Seconds into the call, counting simulated speaking time.
+    /// Wall-clock time since the socket opened; simulated speech that
+    /// outruns it (fast mode, interruptions) does not count.
     pub(super) fn time_in_call(&self) -> Duration {
-        self.started
-            .elapsed()
-            .max(self.busy)
-            .max(self.user_audio_total)
+        self.opened.elapsed()
     }
 
     async fn close(&mut self, end: End) -> CallOutcome {
+        // The socket's close starts now: our close frame, or the client's
+        // that ended the loop, or the drop that did.
+        let duration = self.time_in_call();
         let ending = Ending::of(&end, self.agent.max_duration_secs);
         if let Some(event) = &ending.error_event {
             let _ = self.send(event).await;
@@ -367,7 +364,7 @@ impl Session {
         };
         CallOutcome {
             conversation_id: self.conversation_id.clone(),
-            duration_secs: self.time_in_call().as_secs_f64().round() as u64,
+            duration_secs: billed_secs(duration),
             transcript: std::mem::take(&mut self.transcript),
             termination_reason: ending.reason,
             close_code,
@@ -375,6 +372,17 @@ impl Session {
             has_user_audio: self.has_user_audio,
             has_response_audio: self.has_response_audio,
         }
+    }
+}
+
+/// Whole seconds billed for a call of `duration`: every started second
+/// counts, so any call that opened costs something.
+fn billed_secs(duration: Duration) -> u64 {
+    let secs = duration.as_secs();
+    if duration.subsec_nanos() > 0 {
+        secs + 1
+    } else {
+        secs
     }
 }
 
