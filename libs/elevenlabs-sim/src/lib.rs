@@ -23,9 +23,11 @@
 //! * [`event`] — `SimEvent`, the broadcast tests await instead of sleeping.
 //! * `state` — what the HTTP handlers and sessions share.
 //! * `records` — conversation records and their REST JSON (§2.2, §2.3).
+//! * `open_calls` — conversations whose socket is still open.
 //! * `postcall` — after a call: pricing, `processing` → `done`, the webhook.
 //! * `rest` — the `/v1/convai/...` REST routes: errors, the `xi-api-key`
-//!   check and signed URLs (`mod.rs`), `conversations.rs`, `agents.rs`.
+//!   check and signed URLs (`mod.rs`), `conversations.rs`, `agents.rs`;
+//!   and the simulator's own `GET /_sim/open-calls` (`debug.rs`).
 //! * `signed_url` — signed-URL tokens.
 //! * `webhook` — `ElevenLabs-Signature` signing and delivery with retries.
 //! * `ws` — the conversation WebSocket: upgrade and admission (`mod.rs`),
@@ -60,6 +62,7 @@ pub mod agent;
 pub mod config;
 pub mod event;
 pub mod fault;
+mod open_calls;
 mod postcall;
 pub mod pricing;
 mod records;
@@ -207,6 +210,14 @@ impl Simulator {
     /// The `GET /v1/convai/conversations/{id}` JSON of a conversation.
     pub fn conversation(&self, conversation_id: &str) -> Option<serde_json::Value> {
         self.shared.records.details(conversation_id)
+    }
+
+    /// Conversation ids (sorted) whose socket has not closed yet; also
+    /// served as `GET /_sim/open-calls` (`{"open_calls": [...]}`) for
+    /// tests in another process. A call leaves this list before its
+    /// [`SimEvent::ConversationEnded`] is sent.
+    pub fn open_calls(&self) -> Vec<String> {
+        self.shared.open_calls.ids()
     }
 
     /// Waits until conversation `conversation_id` exists with `status` and

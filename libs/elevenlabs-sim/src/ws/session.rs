@@ -97,6 +97,7 @@ pub(super) async fn run(
         return;
     };
     let (conversation_id, seed) = shared.next_conversation();
+    let open_call = shared.open_calls.open(&conversation_id);
     let text_only = init.text_only(&agent);
     let (source, source_version) = init.source();
     shared.records.insert(Record {
@@ -162,7 +163,11 @@ pub(super) async fn run(
     let end = session.converse(init).await;
     tracing::debug!(conversation_id = %session.conversation_id, ?end, "conversation ending");
     let outcome = session.close(end).await;
-    postcall::finish(session.shared.clone(), outcome);
+    let shared = session.shared.clone();
+    // The socket closes when the session drops; only then is the call over.
+    drop(session);
+    drop(open_call);
+    postcall::finish(shared, outcome);
 }
 
 /// One wake-up of the loop.
