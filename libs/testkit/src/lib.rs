@@ -14,10 +14,13 @@
 //!   `PARLOR_TEST_MONGODB_URI`, with a database per test.
 //! * [`request`] — ask a service over NATS until it is there to answer.
 //! * [`port`] — free loopback ports and waiting for a port to accept.
+//! * [`python`] — `PythonEnv`: a virtualenv with given PyPI packages, made
+//!   once under the target dir, for tests that drive an official Python SDK.
 
 pub mod mongo;
 pub mod nats;
 pub mod port;
+pub mod python;
 pub mod request;
 
 pub use mongo::TestMongo;
