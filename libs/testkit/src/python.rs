@@ -130,8 +130,14 @@ fn python_in(dir: &Path) -> PathBuf {
     dir.join("bin").join("python")
 }
 
+/// The tool's stderr on one line, so a skipping test prints one line.
 fn stderr_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).trim().to_owned()
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Tells environments with different package lists apart.
