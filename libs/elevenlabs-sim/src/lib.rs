@@ -45,7 +45,11 @@
 //! `error_type`; pings go out every `ping_interval` (3 s) and unanswered ones
 //! are tolerated; webhooks are not retried unless a [`RetryPolicy`] says so;
 //! `metadata.cost` is `call_charge` (no LLM pass-through) at the [`Tier`]'s
-//! rate, Business (800 credits/min) by default.
+//! rate, Business (800 credits/min) by default. Only the override paths
+//! §1.2.1 documents are checked against the agent's allow-list; unknown keys
+//! anywhere are ignored, and so is the Python SDK 2.x's undocumented
+//! `conversation_config_override.text_only` (the call stays in the agent's
+//! mode; the SDK drops audio it has no interface for).
 //!
 //! # Timing
 //!
