@@ -19,7 +19,7 @@
 //! * [`config`] — `SimConfig`, `TimingConfig` (incl. `fast()`), `WebhookConfig`, `RetryPolicy`.
 //! * [`agent`] — `AgentConfig` and its `Responder` (echo, scripted, rules).
 //! * [`fault`] — `Fault` values a test arms in the config or at run time.
-//! * [`pricing`] — credits per minute by `Tier` (§4.2).
+//! * [`pricing`] — credits per minute by `Tier` (§4.2); billed seconds.
 //! * [`event`] — `SimEvent`, the broadcast tests await instead of sleeping.
 //! * `state` — what the HTTP handlers and sessions share.
 //! * `records` — conversation records and their REST JSON (§2.2, §2.3).

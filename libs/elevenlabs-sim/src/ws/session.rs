@@ -20,6 +20,7 @@ use crate::agent::{AgentConfig, Reply};
 use crate::event::{ConversationStatus, SimEvent};
 use crate::fault::Fault;
 use crate::postcall::{self, CallOutcome};
+use crate::pricing;
 use crate::records::{Feedback, Record};
 use crate::state::Shared;
 use crate::webhook::unix_now;
@@ -369,7 +370,7 @@ impl Session {
         };
         CallOutcome {
             conversation_id: self.conversation_id.clone(),
-            duration_secs: billed_secs(duration),
+            duration_secs: pricing::billed_secs(duration),
             transcript: std::mem::take(&mut self.transcript),
             termination_reason: ending.reason,
             close_code,
@@ -377,17 +378,6 @@ impl Session {
             has_user_audio: self.has_user_audio,
             has_response_audio: self.has_response_audio,
         }
-    }
-}
-
-/// Whole seconds billed for a call of `duration`: every started second
-/// counts, so any call that opened costs something.
-fn billed_secs(duration: Duration) -> u64 {
-    let secs = duration.as_secs();
-    if duration.subsec_nanos() > 0 {
-        secs + 1
-    } else {
-        secs
     }
 }
 
