@@ -4,7 +4,8 @@
 //!
 //! It never fakes a server: a test that needs NATS gets a real `nats-server`,
 //! one that needs MongoDB gets a wire-protocol server (mongo-memory, or a
-//! real MongoDB) reached through the official driver.
+//! real MongoDB) reached through the official driver. For a second,
+//! independent client it makes a Python virtualenv with an official SDK.
 //!
 //! # Layout
 //!
