@@ -19,13 +19,15 @@
 //! * [`config`] — `SimConfig`, `TimingConfig` (incl. `fast()`), `WebhookConfig`, `RetryPolicy`.
 //! * [`agent`] — `AgentConfig` and its `Responder` (echo, scripted, rules).
 //! * [`fault`] — `Fault` values a test arms in the config or at run time.
-//! * [`pricing`] — credits per minute by `Tier` (§4.2).
+//! * [`pricing`] — credits per minute by `Tier` (§4.2); billed seconds.
 //! * [`event`] — `SimEvent`, the broadcast tests await instead of sleeping.
 //! * `state` — what the HTTP handlers and sessions share.
 //! * `records` — conversation records and their REST JSON (§2.2, §2.3).
+//! * `open_calls` — conversations whose socket is still open.
 //! * `postcall` — after a call: pricing, `processing` → `done`, the webhook.
 //! * `rest` — the `/v1/convai/...` REST routes: errors, the `xi-api-key`
-//!   check and signed URLs (`mod.rs`), `conversations.rs`, `agents.rs`.
+//!   check and signed URLs (`mod.rs`), `conversations.rs`, `agents.rs`;
+//!   and the simulator's own `GET /_sim/open-calls` (`debug.rs`).
 //! * `signed_url` — signed-URL tokens.
 //! * `webhook` — `ElevenLabs-Signature` signing and delivery with retries.
 //! * `ws` — the conversation WebSocket: upgrade and admission (`mod.rs`),
@@ -43,13 +45,20 @@
 //! `error_type`; pings go out every `ping_interval` (3 s) and unanswered ones
 //! are tolerated; webhooks are not retried unless a [`RetryPolicy`] says so;
 //! `metadata.cost` is `call_charge` (no LLM pass-through) at the [`Tier`]'s
-//! rate, Business (800 credits/min) by default.
+//! rate, Business (800 credits/min) by default. Only the override paths
+//! §1.2.1 documents are checked against the agent's allow-list; unknown keys
+//! anywhere are ignored, and so is the Python SDK 2.x's undocumented
+//! `conversation_config_override.text_only` (the call stays in the agent's
+//! mode; the SDK drops audio it has no interface for).
 //!
 //! # Timing
 //!
-//! `call_duration_secs` is the larger of wall-clock time and simulated time
-//! (agent speech + user speech + turn latencies), so calls in
-//! [`TimingConfig::fast`] mode still last, and cost, what their audio says.
+//! A call is billed as ElevenLabs bills it: its wall-clock duration, from
+//! the socket's open to the start of its close, rounded up to whole seconds
+//! (so any call that opened costs at least one second). `call_duration_secs`,
+//! `cost` and the transcript's `time_in_call_secs` all come from that clock,
+//! in [`TimingConfig::fast`] mode too; simulated speech that runs ahead of
+//! it (fast pacing, interrupted turns) is never billed.
 
 #![warn(missing_docs)]
 
@@ -57,6 +66,7 @@ pub mod agent;
 pub mod config;
 pub mod event;
 pub mod fault;
+mod open_calls;
 mod postcall;
 pub mod pricing;
 mod records;
@@ -209,6 +219,14 @@ impl Simulator {
     /// The `GET /v1/convai/conversations/{id}` JSON of a conversation.
     pub fn conversation(&self, conversation_id: &str) -> Option<serde_json::Value> {
         self.shared.records.details(conversation_id)
+    }
+
+    /// Conversation ids (sorted) whose socket has not closed yet; also
+    /// served as `GET /_sim/open-calls` (`{"open_calls": [...]}`) for
+    /// tests in another process. A call leaves this list before its
+    /// [`SimEvent::ConversationEnded`] is sent.
+    pub fn open_calls(&self) -> Vec<String> {
+        self.shared.open_calls.ids()
     }
 
     /// Waits until conversation `conversation_id` exists with `status` and

@@ -1,4 +1,7 @@
-//! Call pricing in credits per minute by subscription tier (§4.2).
+//! Call pricing in credits per minute by subscription tier (§4.2), and the
+//! whole seconds a call's wall-clock time bills.
+
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -50,9 +53,24 @@ pub fn call_credits(tier: Tier, duration_secs: u64) -> u64 {
     (duration_secs * tier.credits_per_minute() + 30) / 60
 }
 
+/// Whole seconds billed for a call that lasted `duration` of wall-clock
+/// time: every started second counts, so any call that opened costs
+/// something.
+pub(crate) fn billed_secs(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_started_second_is_billed() {
+        assert_eq!(billed_secs(Duration::ZERO), 0);
+        assert_eq!(billed_secs(Duration::from_millis(1)), 1);
+        assert_eq!(billed_secs(Duration::from_secs(22)), 22);
+        assert_eq!(billed_secs(Duration::from_millis(22_001)), 23);
+    }
 
     #[test]
     fn business_rate_matches_the_docs_example() {

@@ -13,6 +13,7 @@ use crate::agent::AgentConfig;
 use crate::config::{SimConfig, TimingConfig, WebhookConfig};
 use crate::event::SimEvent;
 use crate::fault::Faults;
+use crate::open_calls::OpenCalls;
 use crate::pricing::Tier;
 use crate::records::Records;
 use crate::signed_url::SignedUrls;
@@ -41,6 +42,7 @@ pub(crate) struct Shared {
     conversations_started: AtomicU64,
     max_concurrent_calls: Option<usize>,
     live_calls: Arc<AtomicUsize>,
+    pub(crate) open_calls: Arc<OpenCalls>,
     pub(crate) http: reqwest::Client,
     pub(crate) stopping: watch::Sender<bool>,
 }
@@ -79,6 +81,7 @@ impl Shared {
             conversations_started: AtomicU64::new(0),
             max_concurrent_calls: config.max_concurrent_calls,
             live_calls: Arc::new(AtomicUsize::new(0)),
+            open_calls: Arc::new(OpenCalls::default()),
             http: reqwest::Client::new(),
             stopping,
         })

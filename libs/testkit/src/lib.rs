@@ -4,7 +4,8 @@
 //!
 //! It never fakes a server: a test that needs NATS gets a real `nats-server`,
 //! one that needs MongoDB gets a wire-protocol server (mongo-memory, or a
-//! real MongoDB) reached through the official driver.
+//! real MongoDB) reached through the official driver. For a second,
+//! independent client it makes a Python virtualenv with an official SDK.
 //!
 //! # Layout
 //!
@@ -14,10 +15,13 @@
 //!   `PARLOR_TEST_MONGODB_URI`, with a database per test.
 //! * [`request`] — ask a service over NATS until it is there to answer.
 //! * [`port`] — free loopback ports and waiting for a port to accept.
+//! * [`python`] — `PythonEnv`: a virtualenv with given PyPI packages, made
+//!   once under the target dir, for tests that drive an official Python SDK.
 
 pub mod mongo;
 pub mod nats;
 pub mod port;
+pub mod python;
 pub mod request;
 
 pub use mongo::TestMongo;

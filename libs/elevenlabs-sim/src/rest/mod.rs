@@ -2,10 +2,12 @@
 //! every route behind the `xi-api-key` check with the documented error shapes.
 //!
 //! `mod.rs` holds the router, the errors, the key check and signed URLs;
-//! `conversations.rs` and `agents.rs` the two resources.
+//! `conversations.rs` and `agents.rs` the two resources; `debug.rs` the
+//! simulator's own `/_sim/` routes.
 
 mod agents;
 mod conversations;
+mod debug;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,6 +32,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/v1/convai/analytics/live-count", get(live_count))
         .merge(conversations::router())
         .merge(agents::router())
+        .merge(debug::router())
 }
 
 /// The documented REST error shapes (§2, §4.1).

@@ -13,6 +13,7 @@ mod turns;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -74,9 +75,13 @@ async fn upgrade(
     ws.protocols([SUBPROTOCOL])
         .max_message_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
+            // The call is billed from here, the moment the socket is open.
+            let opened = Instant::now();
             let _slot = slot;
             match admission {
-                Ok((agent, method)) => session::run(shared, agent, method, socket).await,
+                Ok((agent, method)) => {
+                    session::run(shared, agent, method, socket, opened).await;
+                }
                 Err(reason) => refuse(socket, reason).await,
             }
         })

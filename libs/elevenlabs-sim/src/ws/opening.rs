@@ -92,34 +92,37 @@ pub(crate) async fn receive(socket: &mut WebSocket, wait: Duration) -> Option<In
     })
 }
 
-/// The first overridden field (dotted path) the agent does not allow.
-/// Null values and empty objects override nothing, so they pass (§1.2.1).
-pub(crate) fn disallowed_override(agent: &AgentConfig, overrides: &Value) -> Option<String> {
-    let mut leaves = Vec::new();
-    collect_leaves(overrides, String::new(), &mut leaves);
-    leaves.into_iter().find(|path| {
-        !agent
+/// The override paths §1.2.1 documents. Only these are checked against the
+/// agent's allow-list; anything else is ignored, as the real service ignores
+/// the Python SDK 2.x's `conversation_config_override.text_only`.
+const DOCUMENTED_OVERRIDES: &[&str] = &[
+    "agent.prompt.prompt",
+    "agent.prompt.llm",
+    "agent.first_message",
+    "agent.language",
+    "agent.native_mcp_server_ids",
+    "tts.voice_id",
+    "tts.stability",
+    "tts.similarity_boost",
+    "tts.speed",
+    "asr.keywords",
+    "conversation.text_only",
+];
+
+/// The first documented override (dotted path) that is set and that the
+/// agent does not allow. Null values and empty objects override nothing,
+/// so they pass (§1.2.1).
+pub(crate) fn disallowed_override(agent: &AgentConfig, overrides: &Value) -> Option<&'static str> {
+    DOCUMENTED_OVERRIDES.iter().copied().find(|path| {
+        let set = path
+            .split('.')
+            .try_fold(overrides, |v, key| v.get(key))
+            .is_some_and(|v| !v.is_null());
+        set && !agent
             .allowed_overrides
             .iter()
             .any(|allowed| path == allowed || path.starts_with(&format!("{allowed}.")))
     })
-}
-
-fn collect_leaves(value: &Value, path: String, out: &mut Vec<String>) {
-    match value {
-        Value::Null => {}
-        Value::Object(map) => {
-            for (key, child) in map {
-                let child_path = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                collect_leaves(child, child_path, out);
-            }
-        }
-        _ => out.push(path),
-    }
 }
 
 /// Replaces `{{name}}` with `variables[name]`; `Err(name)` for a missing one.
@@ -157,11 +160,26 @@ mod tests {
         assert_eq!(disallowed_override(&agent, &empty), None);
         let set = json!({"agent": {"first_message": "Yo", "prompt": {"prompt": "p"}}});
         assert_eq!(
-            disallowed_override(&agent, &set).as_deref(),
-            Some("agent.first_message")
+            disallowed_override(&agent, &set),
+            Some("agent.prompt.prompt")
         );
         agent.allowed_overrides = vec!["agent.first_message".into(), "agent.prompt".into()];
         assert_eq!(disallowed_override(&agent, &set), None);
+    }
+
+    #[test]
+    fn unknown_keys_are_ignored_at_any_depth() {
+        let agent = AgentConfig::default();
+        // The Python SDK 2.x's text-only spelling, and keys no doc names.
+        let unknown = json!({
+            "text_only": true,
+            "agent": {"mood": "cheerful", "prompt": {"temperature": 0.2}},
+            "tts": {"pitch": 3},
+            "future_section": {"anything": [1, 2]},
+        });
+        assert_eq!(disallowed_override(&agent, &unknown), None);
+        let mixed = json!({"text_only": true, "tts": {"voice_id": "v1", "pitch": 3}});
+        assert_eq!(disallowed_override(&agent, &mixed), Some("tts.voice_id"));
     }
 
     #[test]

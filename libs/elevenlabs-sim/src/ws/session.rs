@@ -20,6 +20,7 @@ use crate::agent::{AgentConfig, Reply};
 use crate::event::{ConversationStatus, SimEvent};
 use crate::fault::Fault;
 use crate::postcall::{self, CallOutcome};
+use crate::pricing;
 use crate::records::{Feedback, Record};
 use crate::state::Shared;
 use crate::webhook::unix_now;
@@ -63,14 +64,11 @@ pub(super) struct Session {
     pub(super) socket: WebSocket,
     pub(super) rng: StdRng,
     pub(super) next_event_id: u64,
-    pub(super) started: Instant,
+    /// When the socket opened: the start of the billed wall-clock time.
+    pub(super) opened: Instant,
     pub(super) input: Format,
     /// `None` in text-only mode.
     pub(super) output: Option<Format>,
-    /// Agent speech + user speech + turn latencies: how long the call
-    /// would have taken in real time.
-    pub(super) busy: Duration,
-    pub(super) user_audio_total: Duration,
     pub(super) has_user_audio: bool,
     pub(super) has_response_audio: bool,
     pub(super) transcript: Vec<Value>,
@@ -94,11 +92,13 @@ pub(super) async fn run(
     agent: AgentConfig,
     auth: AuthMethod,
     mut socket: WebSocket,
+    opened: Instant,
 ) {
     let Some(init) = opening::receive(&mut socket, shared.timing.initiation_wait).await else {
         return;
     };
     let (conversation_id, seed) = shared.next_conversation();
+    let open_call = shared.open_calls.open(&conversation_id);
     let text_only = init.text_only(&agent);
     let (source, source_version) = init.source();
     shared.records.insert(Record {
@@ -137,11 +137,9 @@ pub(super) async fn run(
     let mut session = Session {
         rng: StdRng::seed_from_u64(seed),
         next_event_id: 1,
-        started: now,
+        opened,
         input,
         output,
-        busy: Duration::ZERO,
-        user_audio_total: Duration::ZERO,
         has_user_audio: false,
         has_response_audio: false,
         transcript: Vec::new(),
@@ -155,7 +153,7 @@ pub(super) async fn run(
         pings: HashMap::new(),
         last_rtt_ms: None,
         next_ping: now + shared.timing.ping_interval,
-        max_at: now + Duration::from_secs_f64(agent.max_duration_secs),
+        max_at: opened + Duration::from_secs_f64(agent.max_duration_secs),
         socket_fault,
         shared,
         agent,
@@ -166,7 +164,11 @@ pub(super) async fn run(
     let end = session.converse(init).await;
     tracing::debug!(conversation_id = %session.conversation_id, ?end, "conversation ending");
     let outcome = session.close(end).await;
-    postcall::finish(session.shared.clone(), outcome);
+    let shared = session.shared.clone();
+    // The socket closes when the session drops; only then is the call over.
+    drop(session);
+    drop(open_call);
+    postcall::finish(shared, outcome);
 }
 
 /// One wake-up of the loop.
@@ -335,15 +337,16 @@ impl Session {
         }
     }
 
-    /// Seconds into the call, counting simulated speaking time.
+    /// Wall-clock time since the socket opened; simulated speech that
+    /// outruns it (fast mode, interruptions) does not count.
     pub(super) fn time_in_call(&self) -> Duration {
-        self.started
-            .elapsed()
-            .max(self.busy)
-            .max(self.user_audio_total)
+        self.opened.elapsed()
     }
 
     async fn close(&mut self, end: End) -> CallOutcome {
+        // The socket's close starts now: our close frame, or the client's
+        // that ended the loop, or the drop that did.
+        let duration = self.time_in_call();
         let ending = Ending::of(&end, self.agent.max_duration_secs);
         if let Some(event) = &ending.error_event {
             let _ = self.send(event).await;
@@ -367,7 +370,7 @@ impl Session {
         };
         CallOutcome {
             conversation_id: self.conversation_id.clone(),
-            duration_secs: self.time_in_call().as_secs_f64().round() as u64,
+            duration_secs: pricing::billed_secs(duration),
             transcript: std::mem::take(&mut self.transcript),
             termination_reason: ending.reason,
             close_code,

@@ -26,8 +26,6 @@ pub(crate) struct Speech {
     pub(crate) event_id: u64,
     pub(crate) text: String,
     pub(crate) extras: TurnExtras,
-    /// Length of the audio (also for text-only turns: reading time).
-    pub(crate) spoken: Duration,
     /// Offset into the call when the turn started.
     pub(crate) time_in_call: Duration,
     chunks: VecDeque<String>,
@@ -67,7 +65,6 @@ impl Speech {
             event_id,
             text,
             extras,
-            spoken,
             time_in_call: Duration::ZERO,
             total_chunks: chunks.len(),
             chunks,
@@ -138,7 +135,6 @@ mod tests {
         let timing = TimingConfig::fast();
         let format = Format::parse("pcm_16000");
         let mut s = Speech::new("x".repeat(30), 1, format, &timing, TurnExtras::default());
-        assert_eq!(s.spoken, Duration::from_secs(2));
         let chunks = s.due_chunks(Instant::now());
         assert_eq!(chunks.len(), 8);
         let bytes: usize = chunks

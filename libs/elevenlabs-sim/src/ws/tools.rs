@@ -15,7 +15,6 @@ use crate::state::new_id;
 impl Session {
     /// The latency is over: call a tool first, or speak.
     pub(super) async fn respond(&mut self, pending: Pending) -> Option<End> {
-        self.busy += pending.latency;
         let tool = pending.reply.tool_call.clone().filter(|t| {
             self.agent.client_tools.contains(&t.tool_name) && self.agent.emits("client_tool_call")
         });

@@ -136,7 +136,6 @@ impl Session {
             ));
         };
         let duration = self.input.duration_of(bytes.len());
-        self.user_audio_total += duration;
         self.has_user_audio = true;
         let voiced = self.input.rms(&bytes) > SPEECH_RMS;
         if self.agent.emits("vad_score") {
@@ -146,7 +145,6 @@ impl Session {
             }
         }
         if voiced {
-            self.busy += duration;
             match self.utterance.as_mut() {
                 Some(utterance) => utterance.silence = Duration::ZERO,
                 None => {
@@ -184,7 +182,6 @@ impl Session {
         let speech = self.speaking.take()?;
         let now = Instant::now();
         let heard = speech.heard_text(now);
-        self.busy += speech.spoken.mul_f64(speech.heard_fraction(now));
         if self.agent.emits("interruption")
             && let Some(end) = self.send(&events::interruption(speech.event_id)).await
         {
@@ -280,7 +277,6 @@ impl Session {
         }
         let speech = self.speaking.take()?;
         let turn = self.agent_turn(&speech, &speech.text);
-        self.busy += speech.spoken;
         self.push_turn(Value::Object(turn));
         self.agent_turns += 1;
         if !speech.extras.end_call {

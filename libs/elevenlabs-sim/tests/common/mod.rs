@@ -292,3 +292,8 @@ pub async fn short_text_call(sim: &elevenlabs_sim::Simulator) -> String {
     assert_eq!(code, Some(1000));
     id
 }
+
+/// Whole seconds of `d`, rounded up: how the simulator bills a call.
+pub fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
