@@ -8,5 +8,6 @@ mod e2e {
     mod faults;
     pub mod harness;
     mod load;
+    mod python_sdk;
     mod shape;
 }

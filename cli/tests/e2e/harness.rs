@@ -233,11 +233,10 @@ impl E2e {
         .await
     }
 
-    /// Until the simulator's record of `elevenlabs_id` says its socket closed.
+    /// Until the simulator no longer holds `elevenlabs_id`'s socket open.
     pub async fn no_open_upstream(&self, elevenlabs_id: &str) {
         poll_until(&format!("the upstream {elevenlabs_id} closed"), || async {
-            let record = self.sim.conversation(elevenlabs_id)?;
-            (record["status"] != "in-progress").then_some(())
+            (!self.sim.open_calls().iter().any(|id| id == elevenlabs_id)).then_some(())
         })
         .await;
     }

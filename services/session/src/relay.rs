@@ -376,13 +376,17 @@ impl Shell<'_> {
     }
 }
 
-/// `conversation_config_override.conversation.text_only`, as the Python SDK
-/// sets it without an audio interface (it also sends a top-level copy).
+/// `conversation_config_override.conversation.text_only` (the documented
+/// path, as the JS SDK sends it), or `conversation_config_override.text_only`
+/// (as the Python SDK 2.x sends it without an audio interface).
 fn is_text_only(init: &ConversationInitiationClientData) -> bool {
     serde_json::to_value(init).ok().is_some_and(|v| {
-        v.pointer("/conversation_config_override/conversation/text_only")
-            .and_then(serde_json::Value::as_bool)
-            == Some(true)
+        [
+            "/conversation_config_override/conversation/text_only",
+            "/conversation_config_override/text_only",
+        ]
+        .iter()
+        .any(|path| v.pointer(path).and_then(serde_json::Value::as_bool) == Some(true))
     })
 }
 
