@@ -69,6 +69,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         jwt_secret: jwt_secret.clone(),
         session_instance: "session-load".to_owned(),
         run_session: true,
+        ledger_pricing: None,
     })
     .await?;
     let target = Target {

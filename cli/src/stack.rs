@@ -23,6 +23,8 @@ pub struct StackConfig {
     /// False when the session service runs elsewhere (another process, or
     /// a test's own runtime that it can kill).
     pub run_session: bool,
+    /// The ledger's pricing; `None`: from the environment (see the README).
+    pub ledger_pricing: Option<ledger::Pricing>,
 }
 
 /// A running stack. Dropping it without [`Stack::stop`] aborts the services.
@@ -47,9 +49,14 @@ impl Stack {
 
         let mut ledger_config = ledger::Config::from_env()?;
         ledger_config.nats_url = config.nats_url.clone();
+        let pricing = match config.ledger_pricing.clone() {
+            Some(pricing) => pricing,
+            None => ledger::Pricing::from_env()?,
+        };
         let shutdown = until(&stopped);
         services.spawn(named("ledger", async move {
-            Ok(ledger::run(ledger_config, shutdown).await?)
+            let ledger = ledger::Ledger::start(&ledger_config, pricing).await?;
+            Ok(ledger.run(shutdown).await?)
         }));
 
         let projector_config = projector::Config {

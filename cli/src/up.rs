@@ -149,6 +149,7 @@ pub async fn run(config: UpConfig) -> anyhow::Result<()> {
         jwt_secret: jwt_secret.clone(),
         session_instance: "session-1".to_owned(),
         run_session: true,
+        ledger_pricing: None,
     })
     .await?;
     let gateway_url = format!("http://{}", stack.gateway_addr());

@@ -10,4 +10,5 @@ mod e2e {
     mod load;
     mod python_sdk;
     mod shape;
+    mod spend;
 }

@@ -41,15 +41,25 @@ impl E2e {
     }
 
     pub async fn start_with(sim_config: SimConfig) -> Self {
-        Self::assemble(sim_config, true).await
+        Self::assemble(sim_config, true, None).await
     }
 
-    /// Without the session service: the test runs it where it can kill it.
+    /// Without the session service: the test runs it where it can kill it
+    /// (or configure it).
     pub async fn start_without_session() -> Self {
-        Self::assemble(SimConfig::fast(), false).await
+        Self::assemble(SimConfig::fast(), false, None).await
     }
 
-    async fn assemble(sim_config: SimConfig, run_session: bool) -> Self {
+    /// Without the session service, the ledger priced by `pricing`.
+    pub async fn start_priced(pricing: ledger::Pricing) -> Self {
+        Self::assemble(SimConfig::fast(), false, Some(pricing)).await
+    }
+
+    async fn assemble(
+        sim_config: SimConfig,
+        run_session: bool,
+        ledger_pricing: Option<ledger::Pricing>,
+    ) -> Self {
         let turn = ONE_STACK_AT_A_TIME.lock().await;
         let nats = NatsServer::start().expect("nats-server");
         let sim = Simulator::start(sim_config).await.expect("simulator");
@@ -66,6 +76,7 @@ impl E2e {
             jwt_secret: secret.clone(),
             session_instance: "session-e2e".to_owned(),
             run_session,
+            ledger_pricing,
         };
         let stack = Stack::start(config.clone()).await.expect("stack");
         let client = async_nats::connect(nats.url()).await.expect("nats");
