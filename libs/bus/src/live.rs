@@ -12,11 +12,10 @@ use std::time::Duration;
 
 use async_nats::HeaderMap;
 use bytes::Bytes;
-use events::command::live::CLOSE_CODE_HEADER;
+use events::command::live::{CLOSE_CODE_HEADER, HEARTBEAT_HEADER};
 
 use crate::close::{Close, INTERNAL};
 
-pub const HEARTBEAT_HEADER: &str = "Parlor-Heartbeat";
 /// How often each side of a live call says it is still there.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(1);
 /// Silence after which the other side is taken for gone (default of both

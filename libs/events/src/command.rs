@@ -42,8 +42,12 @@ pub mod subject {
 /// header is instead the end of that direction: the header holds the
 /// WebSocket close code, the body the close reason; nothing follows it.
 /// The gateway sends 1006 when its client vanished without a close frame.
+/// A message with the [`HEARTBEAT_HEADER`](live::HEARTBEAT_HEADER) header and
+/// an empty body says the sender still holds the call (`bus::live` sends and
+/// reads all three).
 pub mod live {
     pub const CLOSE_CODE_HEADER: &str = "Parlor-Close-Code";
+    pub const HEARTBEAT_HEADER: &str = "Parlor-Heartbeat";
     /// Frames one side may have in flight before it stops reading its socket.
     pub const RELAY_BUFFER: usize = 256;
 }

@@ -3,10 +3,12 @@
 //! API key only this service holds, relays frames between the gateway's
 //! live subjects and ElevenLabs, and turns what happens on the wire into
 //! conversation events; after the call it reads ElevenLabs' cost and
-//! analysis into the log.
+//! analysis into the log. Copies watch each other's heartbeats, and a
+//! survivor closes the calls of a copy that stopped.
 //!
-//! It never decides money (it asks the ledger for a hold and reports
-//! facts) and never writes read models.
+//! It never decides money (it asks the ledger for a hold and for its
+//! extensions, and ends a call the ledger will not extend) and never writes
+//! read models.
 //!
 //! # Layout
 //!
