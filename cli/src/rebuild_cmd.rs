@@ -11,9 +11,6 @@ pub async fn run() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("connecting to MongoDB at {}", config.mongodb_uri))?;
     let rebuilt = projector::rebuild(&store, &db).await?;
-    println!(
-        "rebuilt conversations from {} events ({} changed a document)",
-        rebuilt.events, rebuilt.changes
-    );
+    println!("rebuilt conversations from {} events", rebuilt.events);
     Ok(())
 }

@@ -1,5 +1,16 @@
 //! The projector service's configuration, from environment variables.
 
+use std::time::Duration;
+
+use crate::document::DEFAULT_EMBEDDED_MESSAGES;
+
+/// Events one batch holds at most (`PARLOR_PROJECTOR_BATCH_EVENTS`).
+pub const DEFAULT_BATCH_EVENTS: usize = 1_000;
+/// How long a batch waits to fill (`PARLOR_PROJECTOR_BATCH_LINGER_MS`).
+pub const DEFAULT_BATCH_LINGER: Duration = Duration::from_millis(10);
+/// How long the service waits before resuming after a failed read or write.
+pub const RETRY_DELAY: Duration = Duration::from_millis(500);
+
 /// Where the projector service finds its dependencies.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -9,6 +20,31 @@ pub struct Config {
     pub mongodb_uri: String,
     /// `MONGODB_DATABASE`, default `parlor` (DESIGN §3).
     pub mongodb_database: String,
+}
+
+/// How the projector batches and bounds its documents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// `PARLOR_PROJECTOR_BATCH_EVENTS`: events per batch at most.
+    pub batch_events: usize,
+    /// `PARLOR_PROJECTOR_EMBEDDED_MESSAGES`: messages a document embeds;
+    /// later ones go to `conversation_messages` only.
+    pub embedded_messages: usize,
+    /// `PARLOR_PROJECTOR_BATCH_LINGER_MS`: how long the first event of a
+    /// batch waits for more before the batch is written.
+    pub batch_linger: Duration,
+    pub retry_delay: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            batch_events: DEFAULT_BATCH_EVENTS,
+            embedded_messages: DEFAULT_EMBEDDED_MESSAGES,
+            batch_linger: DEFAULT_BATCH_LINGER,
+            retry_delay: RETRY_DELAY,
+        }
+    }
 }
 
 impl Config {
@@ -24,5 +60,45 @@ impl Config {
             mongodb_uri: var("MONGODB_URI", "mongodb://127.0.0.1:27017"),
             mongodb_database: var("MONGODB_DATABASE", "parlor"),
         }
+    }
+}
+
+/// An environment variable the projector cannot use.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{variable}={value:?} is not a positive whole number")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub value: String,
+}
+
+impl Tuning {
+    /// The defaults, overridden by the environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        Ok(Self {
+            batch_events: positive("PARLOR_PROJECTOR_BATCH_EVENTS", defaults.batch_events)?,
+            embedded_messages: positive(
+                "PARLOR_PROJECTOR_EMBEDDED_MESSAGES",
+                defaults.embedded_messages,
+            )?,
+            batch_linger: Duration::from_millis(
+                u64::try_from(positive(
+                    "PARLOR_PROJECTOR_BATCH_LINGER_MS",
+                    usize::try_from(defaults.batch_linger.as_millis()).unwrap_or(usize::MAX),
+                )?)
+                .unwrap_or(u64::MAX),
+            ),
+            retry_delay: defaults.retry_delay,
+        })
+    }
+}
+
+fn positive(variable: &'static str, default: usize) -> Result<usize, ConfigError> {
+    match std::env::var(variable) {
+        Ok(value) if !value.is_empty() => match value.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(ConfigError { variable, value }),
+        },
+        _ => Ok(default),
     }
 }

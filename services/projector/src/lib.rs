@@ -54,28 +54,51 @@
 //!
 //! `metadata` holds `mode`, `elevenlabs_conversation_id`,
 //! `termination_reason` (`agent_ended`, `session_lost`, …), `close_code`,
-//! `failure_message`, `tool_calls`, `reported_credits`, `charging` and
-//! `analysis`, each once known.
+//! `failure_message`, `tool_calls`, `reported_credits`, `charging`,
+//! `analysis` and `messages_overflow`, each once known.
+//!
+//! # Keeping up
+//!
+//! Events are applied in batches (whatever has arrived, up to
+//! `PARLOR_PROJECTOR_BATCH_EVENTS`): one read of the documents a batch
+//! touches, one write of what changed (`$push` of new messages, `$set` of
+//! changed fields; never the whole document), then the checkpoint. A
+//! document embeds the first `PARLOR_PROJECTOR_EMBEDDED_MESSAGES` messages
+//! (and their transcript lines); later ones go to `conversation_messages`
+//! only, `metadata.messages_overflow` says how many, and `metrics` count
+//! them all. So one long call neither stalls others nor outgrows 16 MB.
 //!
 //! # Layout
 //!
-//! * [`config`] — `Config` from the environment.
+//! * [`config`] — `Config` and `Tuning` from the environment.
 //! * [`document`] — `ConversationDoc`: the model above plus bookkeeping.
 //! * [`transcript`], [`metrics`] — derived fields, pure.
 //! * [`apply`] — events → document changes, pure and idempotent.
-//! * [`store`] — the collection: indexes, optimistic read-change-write.
+//! * [`diff`] — stored document → new version as update operators, pure.
+//! * [`overflow`] — `conversation_messages`: messages beyond the embedded ones.
+//! * [`store`] — the collections: indexes, batched reads and conditional writes.
 //! * [`route`] — a log message decoded and routed to its conversation.
-//! * [`consumer`] — log messages → documents; `Projector` with `step`/`drain`/`run`.
-//! * [`rebuild`] — replay into a fresh collection (batched in memory), swap it in.
+//! * [`batch`] — one batch of messages → grouped writes; parking.
+//! * [`parked`] — `projector_parked`: events that could not be applied.
+//! * [`checkpoint`] — `projector_checkpoints`: where each stream was written up to.
+//! * [`feed`] — both streams followed live from a checkpoint.
+//! * [`consumer`] — `Projector` with `drain`/`run`.
+//! * [`rebuild`] — replay into fresh collections, swap them in.
 //! * [`error`] — `Error`.
 //! * [`run`] — the service: connect, project until `shutdown`.
 
 pub mod apply;
+pub mod batch;
+pub mod checkpoint;
 pub mod config;
 pub mod consumer;
+pub mod diff;
 pub mod document;
 pub mod error;
+pub mod feed;
 pub mod metrics;
+pub mod overflow;
+pub mod parked;
 pub mod rebuild;
 pub mod route;
 pub mod store;
@@ -83,7 +106,7 @@ pub mod transcript;
 
 use std::future::Future;
 
-pub use config::Config;
+pub use config::{Config, Tuning};
 pub use consumer::Projector;
 pub use document::ConversationDoc;
 pub use error::Error;
@@ -99,10 +122,11 @@ pub async fn connect_database(config: &Config) -> Result<mongodb::Database, Erro
 
 /// Runs the projector service until `shutdown` completes.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+    let tuning = Tuning::from_env()?;
     let store = EventStore::connect(&config.nats_url).await?;
     store.ensure_streams().await?;
     let db = connect_database(&config).await?;
-    let projector = Projector::start(&store, Conversations::live(&db)).await?;
+    let projector = Projector::start_with(&store, Conversations::live(&db), tuning).await?;
     tracing::info!(
         nats = %config.nats_url,
         database = %config.mongodb_database,

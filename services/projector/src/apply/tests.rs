@@ -14,7 +14,7 @@ use events::{
 use mongodb::bson::Bson;
 
 use super::*;
-use crate::document::status;
+use crate::document::{OverflowOp, OverflowRef, status};
 
 struct Given {
     id: ConversationId,
@@ -65,14 +65,18 @@ impl Given {
         self.sequence += 1;
         let (sequence, envelope) = (self.sequence, self.conv(ms, event));
         let doc = self.doc_for(envelope.meta.occurred_at, envelope.meta.user_id);
-        conversation_event(doc, sequence, &envelope)
+        let changed = conversation_event(doc, sequence, &envelope);
+        doc.derive();
+        changed
     }
 
     fn apply_ledger(&mut self, ms: i64, event: LedgerEvent) -> bool {
         self.sequence += 1;
         let (sequence, envelope) = (self.sequence, self.ledger(ms, event));
         let doc = self.doc_for(envelope.meta.occurred_at, user_of(&envelope));
-        ledger_event(doc, sequence, &envelope)
+        let changed = ledger_event(doc, sequence, &envelope);
+        doc.derive();
+        changed
     }
 
     fn doc(&self) -> &ConversationDoc {
@@ -400,4 +404,69 @@ fn a_submitted_transcript_becomes_the_messages() {
     assert_eq!(doc.transcript, "agent: Hello\nuser: Bye");
     assert_eq!(doc.duration, 65);
     assert_eq!(doc.messages[1].at, bson_time(given.at(1_500)));
+}
+
+#[test]
+fn messages_beyond_the_embedded_limit_overflow_and_still_count() {
+    let mut given = Given::new();
+    given.apply(0, requested());
+    given
+        .doc
+        .as_mut()
+        .expect("a document")
+        .pending
+        .embedded_messages = 2;
+    given.apply(10, agent("one", 0, Some(100), 1));
+    given.apply(20, user("two", 1_000));
+    given.apply(30, agent("three", 2_000, Some(300), 3));
+    given.apply(
+        40,
+        ConversationEvent::AgentMessageCorrected(AgentMessageCorrected {
+            original: "three".into(),
+            corrected: "3".into(),
+            event_id: Some(3),
+            time_in_call_ms: 2_100,
+        }),
+    );
+    given.apply(
+        50,
+        ConversationEvent::Interrupted(Interrupted {
+            event_id: None,
+            time_in_call_ms: 2_200,
+        }),
+    );
+    let doc = given.doc();
+    assert_eq!(doc.messages.len(), 2);
+    assert_eq!(doc.transcript, "agent: one\nuser: two");
+    assert_eq!(doc.metrics.message_count, 3);
+    assert_eq!(doc.metrics.total_latency, 400);
+    assert_eq!(doc.metrics.average_latency, 200.0);
+    let overflow = doc
+        .metadata
+        .as_ref()
+        .and_then(|m| m.get_document("messages_overflow").ok())
+        .expect("messages_overflow");
+    assert_eq!(overflow.get_i64("count"), Ok(1));
+    let ops = &doc.pending.overflow;
+    assert!(
+        matches!(
+            &ops[..],
+            [
+                OverflowOp::Said {
+                    index: 2,
+                    event_id: Some(3),
+                    ..
+                },
+                OverflowOp::Corrected {
+                    at: OverflowRef::EventId(3),
+                    original: None,
+                    ..
+                },
+                OverflowOp::Interrupted {
+                    at: OverflowRef::Index(2)
+                },
+            ]
+        ),
+        "{ops:?}"
+    );
 }

@@ -4,5 +4,6 @@
 
 mod concurrency;
 mod lifecycle;
+mod long_call;
 mod rebuild;
 mod support;

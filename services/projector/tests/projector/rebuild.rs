@@ -3,7 +3,8 @@
 
 use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
-use projector::rebuild::{rebuild, rebuild_holding};
+use projector::Tuning;
+use projector::rebuild::{rebuild, rebuild_with};
 
 use crate::support::{Call, World};
 
@@ -72,11 +73,27 @@ async fn rebuild_reproduces_the_live_documents_and_drops_strays() {
         .list_index_names()
         .await
         .expect("list indexes");
-    for name in ["_id_", "userId_1", "agentId_1", "userId_1_startedAt_-1"] {
+    for name in [
+        "_id_",
+        "userId_1",
+        "agentId_1",
+        "userId_1_startedAt_-1",
+        "startedAt_-1",
+        "status_1",
+        "metadata.elevenlabs_conversation_id_1",
+    ] {
         assert!(indexes.iter().any(|i| i == name), "{name} in {indexes:?}");
     }
-    let leftovers = world.db.list_collection_names().await.expect("collections");
-    assert_eq!(leftovers, ["conversations"]);
+    let mut leftovers = world.db.list_collection_names().await.expect("collections");
+    leftovers.sort();
+    assert_eq!(
+        leftovers,
+        [
+            "conversation_messages",
+            "conversations",
+            "projector_checkpoints"
+        ]
+    );
 
     // The live subscription goes on into the swapped-in collection.
     let mut later = Call::new();
@@ -87,7 +104,7 @@ async fn rebuild_reproduces_the_live_documents_and_drops_strays() {
 }
 
 #[tokio::test]
-async fn a_rebuild_holding_one_document_at_a_time_gives_the_same_documents() {
+async fn a_rebuild_in_batches_of_one_event_gives_the_same_documents() {
     let world = World::start().await;
     let mut first = a_finished_call(&world, 5_000).await;
     let second = a_finished_call(&world, 7_000).await;
@@ -100,10 +117,14 @@ async fn a_rebuild_holding_one_document_at_a_time_gives_the_same_documents() {
     world.drain().await;
     let live = all_documents(&world).await;
 
-    let rebuilt = rebuild_holding(&world.store, &world.db, 1)
+    let tuning = Tuning {
+        batch_events: 1,
+        ..Tuning::default()
+    };
+    let rebuilt = rebuild_with(&world.store, &world.db, tuning)
         .await
         .expect("rebuild");
-    assert_eq!(rebuilt.changes, 16);
+    assert_eq!(rebuilt.events, 16);
     assert_eq!(all_documents(&world).await, live);
     assert!(world.raw(second.id).await.is_some());
     world.finish().await;
