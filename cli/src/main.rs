@@ -10,7 +10,7 @@
 //!
 //! * [`up`] — `parlor up`.
 //! * [`demo`] — `parlor demo`.
-//! * [`events_cmd`] — `parlor events <aggregate>`.
+//! * [`events_cmd`] — `parlor events show|parked`.
 //! * [`rebuild_cmd`] — `parlor rebuild`.
 //! * [`nats_child`] — nats-server as a child process with a data directory.
 
@@ -43,14 +43,9 @@ enum Command {
     /// MONGODB_DATABASE), swapping the new `conversations` in at the end.
     /// Stop the projector first for an exact result.
     Rebuild,
-    /// Print the events of one conversation (24-hex id) or account
-    /// (`user-<id>`, `system-<name>`), one JSON envelope per line.
-    Events {
-        aggregate: String,
-        /// NATS server holding the log.
-        #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
-        nats_url: String,
-    },
+    /// Inspect the log: one aggregate's events, or the events the
+    /// projector parked.
+    Events(events_cmd::EventsArgs),
 }
 
 #[tokio::main]
@@ -65,10 +60,7 @@ async fn main() -> ExitCode {
         Command::Up => up::run(up::UpConfig::from_env()).await,
         Command::Demo => demo::run().await,
         Command::Rebuild => rebuild_cmd::run().await,
-        Command::Events {
-            aggregate,
-            nats_url,
-        } => events_cmd::run(&aggregate, &nats_url).await,
+        Command::Events(args) => events_cmd::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 //! the `conversations` documents read back raw and checked type by type.
 
 mod concurrency;
+mod copies;
 mod lifecycle;
 mod long_call;
 mod rebuild;

@@ -123,6 +123,11 @@ impl Call {
         self.version = appended.version;
     }
 
+    /// Follows an append made behind this writer's back.
+    pub fn set_version(&mut self, version: u64) {
+        self.version = version;
+    }
+
     /// Appends `events` (each at its offset in ms) without awaiting each
     /// ack in turn: publishes pipelined, then awaits the acks, as a busy
     /// session's writer does. Returns the events appended.
