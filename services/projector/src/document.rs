@@ -165,6 +165,9 @@ pub struct Projection {
     /// Index (across the call) of the last agent message.
     #[serde(default)]
     pub last_agent_index: Option<i64>,
+    /// The call's turn latencies ([`crate::sketch`]), merged per agent.
+    #[serde(default)]
+    pub latency_sketch: Option<bson::Binary>,
 }
 
 impl Projection {
@@ -235,7 +238,7 @@ impl ConversationDoc {
             self.set_metadata(
                 "messages_overflow",
                 bson::doc! {
-                    "collection": crate::overflow::COLLECTION,
+                    "collection": crate::names::CONVERSATION_MESSAGES,
                     "count": overflowed,
                 },
             );

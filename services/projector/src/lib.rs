@@ -73,9 +73,11 @@
 //! * [`config`] — `Config` and `Tuning` from the environment.
 //! * [`document`] — `ConversationDoc`: the model above plus bookkeeping.
 //! * [`transcript`], [`metrics`] — derived fields, pure.
+//! * [`sketch`] — turn latencies as a mergeable DDSketch.
 //! * [`apply`] — events → document changes, pure and idempotent.
 //! * [`diff`] — stored document → new version as update operators, pure.
 //! * [`overflow`] — `conversation_messages`: messages beyond the embedded ones.
+//! * [`names`] — the collections of a target (live, rebuild, audit).
 //! * [`store`] — the collections: indexes, batched reads and conditional writes.
 //! * [`route`] — a log message decoded and routed to its conversation.
 //! * [`batch`] — one batch of messages → grouped writes; parking.
@@ -97,10 +99,12 @@ pub mod document;
 pub mod error;
 pub mod feed;
 pub mod metrics;
+pub mod names;
 pub mod overflow;
 pub mod parked;
 pub mod rebuild;
 pub mod route;
+pub mod sketch;
 pub mod store;
 pub mod transcript;
 

@@ -12,9 +12,6 @@ use mongodb::bson::{self, Document, doc};
 
 use crate::document::{OverflowOp, OverflowRef};
 
-/// The live overflow collection.
-pub const COLLECTION: &str = "conversation_messages";
-
 /// One write to the overflow collection.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Write {

@@ -18,14 +18,12 @@ use crate::checkpoint::Checkpoints;
 use crate::config::Tuning;
 use crate::consumer::Projector;
 use crate::error::Error;
-use crate::overflow;
-use crate::store::{COLLECTION, Conversations};
+use crate::names::{self, Names};
+use crate::store::Conversations;
 
-/// Where a rebuild projects before the swap; dropped first if a previous
-/// rebuild left it behind.
-pub const REBUILD_COLLECTION: &str = "conversations_rebuild";
-/// The rebuild's overflow messages.
-pub const REBUILD_MESSAGES: &str = "conversation_messages_rebuild";
+/// The suffix of the collections a rebuild projects into before the swap;
+/// dropped first if a previous rebuild left them behind.
+pub const REBUILD_SUFFIX: &str = "_rebuild";
 
 /// What a rebuild did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -45,29 +43,39 @@ pub async fn rebuild_with(
     db: &Database,
     tuning: Tuning,
 ) -> Result<Rebuilt, Error> {
-    let fresh = Conversations::new(db, REBUILD_COLLECTION, REBUILD_MESSAGES);
-    fresh.collection().drop().await?;
-    fresh.messages().drop().await?;
-    let fresh_checkpoints = Checkpoints::new(db, REBUILD_COLLECTION);
+    let fresh_names = Names::suffixed(REBUILD_SUFFIX);
+    for base in names::ALL {
+        db.collection::<mongodb::bson::Document>(&fresh_names.of(base))
+            .drop()
+            .await?;
+    }
+    let fresh = Conversations::new(db, &fresh_names);
+    let fresh_checkpoints = Checkpoints::new(db, &fresh_names.of(names::CONVERSATIONS));
     fresh_checkpoints.reset().await?;
     let builder = Projector::start_with(store, fresh, tuning.clone()).await?;
     let mut rebuilt = Rebuilt {
         events: count(builder.drain().await?),
     };
-    for (from, to) in [
-        (REBUILD_COLLECTION, COLLECTION),
-        (REBUILD_MESSAGES, overflow::COLLECTION),
-    ] {
+    let existing = db.list_collection_names().await?;
+    for base in names::ALL {
+        let from = fresh_names.of(base);
+        // A model no event fed has no collection to swap in; the live one goes.
+        if !existing.contains(&from) {
+            db.collection::<mongodb::bson::Document>(base)
+                .drop()
+                .await?;
+            continue;
+        }
         db.client()
             .database("admin")
             .run_command(doc! {
                 "renameCollection": format!("{}.{from}", db.name()),
-                "to": format!("{}.{to}", db.name()),
+                "to": format!("{}.{base}", db.name()),
                 "dropTarget": true,
             })
             .await?;
     }
-    let live_checkpoints = Checkpoints::new(db, COLLECTION);
+    let live_checkpoints = Checkpoints::new(db, names::CONVERSATIONS);
     live_checkpoints.reset().await?;
     for stream in StreamName::ALL {
         let sequence = fresh_checkpoints.load(stream).await?;

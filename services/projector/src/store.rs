@@ -15,10 +15,9 @@ use mongodb::{Collection, Database, IndexModel};
 
 use crate::document::ConversationDoc;
 use crate::error::Error;
+use crate::names::{self, Names};
 use crate::overflow;
 
-/// The read model's collection name (DESIGN §3).
-pub const COLLECTION: &str = "conversations";
 /// MongoDB's duplicate-key error: another copy inserted the document first.
 const DUPLICATE_KEY: i32 = 11000;
 
@@ -27,6 +26,7 @@ const DUPLICATE_KEY: i32 = 11000;
 #[derive(Clone, Debug)]
 pub struct Conversations {
     db: Database,
+    names: Names,
     collection: Collection<Document>,
     messages: Collection<Document>,
 }
@@ -72,18 +72,23 @@ impl Applied {
 }
 
 impl Conversations {
-    /// The collections `name` and `messages` of `db`.
-    pub fn new(db: &Database, name: &str, messages: &str) -> Self {
+    /// The collections of target `names` in `db`.
+    pub fn new(db: &Database, names: &Names) -> Self {
         Self {
             db: db.clone(),
-            collection: db.collection(name),
-            messages: db.collection(messages),
+            names: names.clone(),
+            collection: db.collection(&names.of(names::CONVERSATIONS)),
+            messages: db.collection(&names.of(names::CONVERSATION_MESSAGES)),
         }
     }
 
     /// The live `conversations` and `conversation_messages` of `db`.
     pub fn live(db: &Database) -> Self {
-        Self::new(db, COLLECTION, overflow::COLLECTION)
+        Self::new(db, &Names::live())
+    }
+
+    pub fn names(&self) -> &Names {
+        &self.names
     }
 
     pub fn name(&self) -> &str {
@@ -334,14 +339,6 @@ impl Conversations {
                 Ok(())
             }
         }
-    }
-
-    pub(crate) fn collection(&self) -> &Collection<Document> {
-        &self.collection
-    }
-
-    pub(crate) fn messages(&self) -> &Collection<Document> {
-        &self.messages
     }
 }
 

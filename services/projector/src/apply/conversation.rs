@@ -11,6 +11,7 @@ use crate::document::{
     ConversationDoc, Message, OverflowOp, OverflowRef, Projection, len_i64, role, saturating_i32,
     saturating_i64, status,
 };
+use crate::sketch::LatencySketch;
 
 /// Changes `doc` for `event`, which occurred at `at`. Derived fields are
 /// recomputed by the caller.
@@ -81,6 +82,7 @@ pub(super) fn apply(doc: &mut ConversationDoc, at: DateTime, event: &Conversatio
                 latency_sum_ms: 0,
                 latency_turns: 0,
                 last_agent_index: None,
+                latency_sketch: None,
                 message_event_ids: Vec::new(),
                 ..std::mem::take(&mut doc.projection)
             };
@@ -148,6 +150,9 @@ fn push(
         if let Some(ms) = latency_ms {
             book.latency_sum_ms = book.latency_sum_ms.saturating_add(i64::from(ms.max(0)));
             book.latency_turns = book.latency_turns.saturating_add(1);
+            let mut sketch = LatencySketch::decode(book.latency_sketch.as_ref());
+            sketch.add(f64::from(ms.max(0)));
+            book.latency_sketch = Some(sketch.encode());
         }
     }
     let event_id = event_id.map(saturating_i64);

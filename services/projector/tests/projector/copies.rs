@@ -10,6 +10,7 @@ use futures::TryStreamExt;
 use futures::future::join_all;
 use mongodb::Database;
 use mongodb::bson::{Document, doc};
+use projector::names::Names;
 use projector::{Conversations, Projector};
 use tokio::time::Instant;
 
@@ -129,12 +130,12 @@ async fn two_copies_make_the_documents_one_makes() {
     // One copy alone, from nothing, into collections of its own.
     let alone = Projector::start(
         &world.store,
-        Conversations::new(&world.db, "alone", "alone_messages"),
+        Conversations::new(&world.db, &Names::suffixed("_alone")),
     )
     .await
     .expect("single copy");
     alone.drain().await.expect("drain");
-    assert_eq!(documents(&world.db, "alone").await, by_two);
+    assert_eq!(documents(&world.db, "conversations_alone").await, by_two);
     for call in &calls {
         let doc = world.document(call.id).await;
         assert_eq!(doc.get_str("status"), Ok("done"));
@@ -218,7 +219,7 @@ async fn an_undecodable_event_is_parked_and_the_conversation_goes_on() {
     // Replayed again, the event is parked once.
     let again = Projector::start(
         &world.store,
-        Conversations::new(&world.db, "again", "again_messages"),
+        Conversations::new(&world.db, &Names::suffixed("_again")),
     )
     .await
     .expect("again");
