@@ -3,7 +3,8 @@
 //! document it touches, one write of the overflow messages, one insert and
 //! one update command. Events are grouped by conversation and applied in
 //! stream order within each; conversations never wait on one another.
-//! An event that cannot be applied is parked, and the rest go on.
+//! An event that cannot be applied is parked, and the rest go on. The
+//! rollups of what the batch touched are refreshed after its documents.
 
 use std::collections::HashMap;
 
@@ -11,11 +12,13 @@ use eventstore::{LogMessage, StreamName};
 use mongodb::bson::Document;
 use mongodb::bson::oid::ObjectId;
 
+use crate::config::Tuning;
 use crate::diff;
 use crate::document::ConversationDoc;
 use crate::error::Error;
 use crate::overflow;
 use crate::parked::{Parked, ParkedEvent};
+use crate::rollup::{Rollups, Touched};
 use crate::route::Routed;
 use crate::store::{Applied as Seqs, Conversations, DocWrite, oid};
 
@@ -37,17 +40,24 @@ pub struct Applied {
 #[derive(Clone, Debug)]
 pub struct Batcher {
     target: Conversations,
+    rollups: Rollups,
     parked: Parked,
     embedded_messages: usize,
 }
 
 impl Batcher {
-    pub fn new(target: Conversations, embedded_messages: usize) -> Self {
+    pub fn new(target: Conversations, tuning: &Tuning) -> Self {
         let parked = Parked::new(target.database());
+        let rollups = Rollups::new(
+            target.database(),
+            target.names(),
+            tuning.usd_per_million_credits,
+        );
         Self {
             target,
+            rollups,
             parked,
-            embedded_messages: embedded_messages.max(1),
+            embedded_messages: tuning.embedded_messages.max(1),
         }
     }
 
@@ -81,6 +91,7 @@ impl Batcher {
             }
         }
         let mut pending = order;
+        let mut touched = Touched::default();
         for _ in 0..MAX_ATTEMPTS {
             if pending.is_empty() {
                 break;
@@ -93,7 +104,7 @@ impl Batcher {
                 let Some(events) = groups.get(&key) else {
                     continue;
                 };
-                match self.change(stored.get(&key), events) {
+                match self.change(stored.get(&key), events, &mut touched) {
                     Ok(Some((overflow, write))) => {
                         overflow_writes.extend(overflow);
                         doc_writes.push(write);
@@ -118,18 +129,26 @@ impl Batcher {
                 attempts: MAX_ATTEMPTS,
             });
         }
+        self.rollups.refresh(&touched).await?;
         applied.parked = u64::try_from(parked.len()).unwrap_or(u64::MAX);
         self.parked.park(&parked).await?;
         Ok(applied)
     }
 
     /// The writes that apply `events` to the stored document (or a new
-    /// one); `None` when they change nothing (all applied before).
+    /// one); `None` when they change nothing (all applied before). The
+    /// rollup keys of the document before and after go to `touched`, even
+    /// when nothing changes, so a batch replayed after a crash between the
+    /// document and its rollups still refreshes them.
     fn change(
         &self,
         stored: Option<&Document>,
         events: &[(StreamName, &LogMessage, Routed)],
+        touched: &mut Touched,
     ) -> Result<Option<(Vec<overflow::Write>, DocWrite)>, Error> {
+        if let Some(stored) = stored {
+            touched.note(stored);
+        }
         let Some((_, _, first)) = events.first() else {
             return Ok(None);
         };
@@ -160,6 +179,7 @@ impl Batcher {
             .map(|op| overflow::write_of(doc.id, op))
             .collect::<Result<Vec<_>, _>>()?;
         let after = doc.to_bson()?;
+        touched.note(&after);
         let write = match stored {
             None => DocWrite::Insert(after),
             Some(before) => DocWrite::Update {

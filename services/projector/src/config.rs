@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::document::DEFAULT_EMBEDDED_MESSAGES;
+use crate::rollup::DEFAULT_USD_PER_MILLION_CREDITS;
 
 /// Events one batch holds at most (`PARLOR_PROJECTOR_BATCH_EVENTS`).
 pub const DEFAULT_BATCH_EVENTS: usize = 1_000;
@@ -23,7 +24,7 @@ pub struct Config {
 }
 
 /// How the projector batches and bounds its documents.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Tuning {
     /// `PARLOR_PROJECTOR_BATCH_EVENTS`: events per batch at most.
     pub batch_events: usize,
@@ -33,6 +34,8 @@ pub struct Tuning {
     /// `PARLOR_PROJECTOR_BATCH_LINGER_MS`: how long the first event of a
     /// batch waits for more before the batch is written.
     pub batch_linger: Duration,
+    /// `PARLOR_USD_PER_MILLION_CREDITS`: what usage rollups show as money.
+    pub usd_per_million_credits: f64,
     pub retry_delay: Duration,
 }
 
@@ -42,6 +45,7 @@ impl Default for Tuning {
             batch_events: DEFAULT_BATCH_EVENTS,
             embedded_messages: DEFAULT_EMBEDDED_MESSAGES,
             batch_linger: DEFAULT_BATCH_LINGER,
+            usd_per_million_credits: DEFAULT_USD_PER_MILLION_CREDITS,
             retry_delay: RETRY_DELAY,
         }
     }
@@ -65,10 +69,11 @@ impl Config {
 
 /// An environment variable the projector cannot use.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{variable}={value:?} is not a positive whole number")]
+#[error("{variable}={value:?} is not {expected}")]
 pub struct ConfigError {
     pub variable: &'static str,
     pub value: String,
+    pub expected: &'static str,
 }
 
 impl Tuning {
@@ -88,6 +93,10 @@ impl Tuning {
                 )?)
                 .unwrap_or(u64::MAX),
             ),
+            usd_per_million_credits: rate(
+                "PARLOR_USD_PER_MILLION_CREDITS",
+                defaults.usd_per_million_credits,
+            )?,
             retry_delay: defaults.retry_delay,
         })
     }
@@ -97,7 +106,25 @@ fn positive(variable: &'static str, default: usize) -> Result<usize, ConfigError
     match std::env::var(variable) {
         Ok(value) if !value.is_empty() => match value.parse::<usize>() {
             Ok(n) if n > 0 => Ok(n),
-            _ => Err(ConfigError { variable, value }),
+            _ => Err(ConfigError {
+                variable,
+                value,
+                expected: "a positive whole number",
+            }),
+        },
+        _ => Ok(default),
+    }
+}
+
+fn rate(variable: &'static str, default: f64) -> Result<f64, ConfigError> {
+    match std::env::var(variable) {
+        Ok(value) if !value.is_empty() => match value.parse::<f64>() {
+            Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
+            _ => Err(ConfigError {
+                variable,
+                value,
+                expected: "a number of at least 0",
+            }),
         },
         _ => Ok(default),
     }

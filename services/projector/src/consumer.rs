@@ -42,7 +42,7 @@ impl Projector {
         let checkpoints = Checkpoints::new(target.database(), target.name());
         Ok(Self {
             store: store.clone(),
-            batcher: Batcher::new(target, tuning.embedded_messages),
+            batcher: Batcher::new(target, &tuning),
             checkpoints,
             tuning,
         })

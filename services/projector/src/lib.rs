@@ -81,6 +81,7 @@
 //! * [`store`] — the collections: indexes, batched reads and conditional writes.
 //! * [`route`] — a log message decoded and routed to its conversation.
 //! * [`batch`] — one batch of messages → grouped writes; parking.
+//! * [`rollup`] — per-user usage by day and month, per-agent statistics.
 //! * [`parked`] — `projector_parked`: events that could not be applied.
 //! * [`checkpoint`] — `projector_checkpoints`: where each stream was written up to.
 //! * [`feed`] — both streams followed live from a checkpoint.
@@ -103,6 +104,7 @@ pub mod names;
 pub mod overflow;
 pub mod parked;
 pub mod rebuild;
+pub mod rollup;
 pub mod route;
 pub mod sketch;
 pub mod store;

@@ -5,8 +5,8 @@ use eventstore::{ReplayFrom, StreamName};
 use futures::TryStreamExt;
 use mongodb::bson::Bson;
 use projector::Conversations;
+use projector::Tuning;
 use projector::batch::Batcher;
-use projector::document::DEFAULT_EMBEDDED_MESSAGES;
 
 use crate::support::{Call, World};
 
@@ -30,7 +30,7 @@ async fn racing_writers_on_one_document_both_land() {
     };
     let conversation = read(StreamName::Conversations).await;
     let ledger = read(StreamName::Ledger).await;
-    let live = Batcher::new(Conversations::live(&world.db), DEFAULT_EMBEDDED_MESSAGES);
+    let live = Batcher::new(Conversations::live(&world.db), &Tuning::default());
 
     // Both find no document and race to create it; then they race again.
     tokio::join!(

@@ -4,8 +4,8 @@ use eventstore::{ReplayFrom, StreamName};
 use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document};
 use projector::Conversations;
+use projector::Tuning;
 use projector::batch::Batcher;
-use projector::document::DEFAULT_EMBEDDED_MESSAGES;
 
 use crate::support::{Call, World, assert_prisma_types};
 
@@ -189,7 +189,7 @@ async fn a_conversation_is_projected_field_by_field_at_every_stage() {
     );
 
     // Redelivery and replay: every event of both streams again, nothing changes.
-    let live = Batcher::new(Conversations::live(&world.db), DEFAULT_EMBEDDED_MESSAGES);
+    let live = Batcher::new(Conversations::live(&world.db), &Tuning::default());
     for stream in StreamName::ALL {
         let messages: Vec<_> = world
             .store

@@ -7,4 +7,5 @@ mod copies;
 mod lifecycle;
 mod long_call;
 mod rebuild;
+mod rollups;
 mod support;

@@ -9,9 +9,13 @@ use projector::rebuild::{rebuild, rebuild_with};
 use crate::support::{Call, World};
 
 async fn all_documents(world: &World) -> Vec<Document> {
+    documents_of(world, "conversations").await
+}
+
+async fn documents_of(world: &World, collection: &str) -> Vec<Document> {
     world
         .db
-        .collection::<Document>("conversations")
+        .collection::<Document>(collection)
         .find(doc! {})
         .sort(doc! { "_id": 1 })
         .await
@@ -48,6 +52,11 @@ async fn rebuild_reproduces_the_live_documents_and_drops_strays() {
     world.drain().await;
     let live = all_documents(&world).await;
     assert_eq!(live.len(), 2);
+    let rollups = ["user_usage_daily", "user_usage_monthly", "agent_stats"];
+    let mut live_rollups = Vec::new();
+    for collection in rollups {
+        live_rollups.push(documents_of(&world, collection).await);
+    }
 
     let conversations = world.db.collection::<Document>("conversations");
     conversations
@@ -68,6 +77,14 @@ async fn rebuild_reproduces_the_live_documents_and_drops_strays() {
         "9 events of the first call, 7 of the second"
     );
     assert_eq!(all_documents(&world).await, live);
+    for (collection, before) in rollups.iter().zip(&live_rollups) {
+        assert!(!before.is_empty(), "{collection}");
+        assert_eq!(
+            &documents_of(&world, collection).await,
+            before,
+            "{collection}"
+        );
+    }
 
     let indexes = conversations
         .list_index_names()
@@ -89,9 +106,12 @@ async fn rebuild_reproduces_the_live_documents_and_drops_strays() {
     assert_eq!(
         leftovers,
         [
+            "agent_stats",
             "conversation_messages",
             "conversations",
-            "projector_checkpoints"
+            "projector_checkpoints",
+            "user_usage_daily",
+            "user_usage_monthly",
         ]
     );
 

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use events::conversation::{
-    AgentMessage, AgentMessageCorrected, ConversationMode, CostReported, EndReason, Ended,
-    Interrupted, Requested, Started, UserMessage,
+    AgentMessage, AgentMessageCorrected, AnalysisReported, ConversationMode, CostReported,
+    EndReason, Ended, Interrupted, Requested, Started, UserMessage,
 };
 use events::ledger::{ChargeAdjusted, HoldCaptured, UsageCharged};
 use events::{
@@ -95,6 +95,18 @@ impl Call {
             start: Utc.timestamp_millis_opt(1_760_000_000_000).unwrap(),
             version: 0,
             ledger_version: 0,
+        }
+    }
+
+    /// Another call of the same user and agent, after this one's ledger events.
+    pub fn then_another(&self) -> Self {
+        Self {
+            id: ConversationId::new(),
+            user: self.user,
+            agent: self.agent.clone(),
+            start: self.start,
+            version: 0,
+            ledger_version: self.ledger_version,
         }
     }
 
@@ -241,6 +253,15 @@ impl Call {
             credits: Credits::new(credits),
             call_duration_ms,
             charging: None,
+        })
+    }
+
+    pub fn analysis(call_successful: &str) -> ConversationEvent {
+        ConversationEvent::AnalysisReported(AnalysisReported {
+            call_successful: Some(call_successful.into()),
+            summary: Some("a test call".into()),
+            termination_reason: None,
+            analysis: serde_json::json!({}),
         })
     }
 

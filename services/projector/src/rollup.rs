@@ -1,0 +1,394 @@
+//! Per-user usage by UTC day and month, and per-agent statistics, derived
+//! from the `conversations` documents a batch touched. Each touched key is
+//! recomputed whole from its conversations (never incremented), so a
+//! replayed batch, a second copy or a rebuild yields the same documents;
+//! a key no conversation belongs to any more is deleted. Each document
+//! records what it reflects in `asOf`: the highest sequences its
+//! conversations applied.
+//!
+//! The cost is a read of the touched keys' conversations per batch, which
+//! stays small because a batch touches the users and agents of recent calls.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime as ChronoTime, Datelike, TimeZone, Utc};
+use futures::TryStreamExt;
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{Bson, DateTime, Document, doc};
+use mongodb::{Collection, Database};
+
+use crate::error::Error;
+use crate::metrics::cost_per_minute;
+use crate::names::{self, Names};
+use crate::sketch::LatencySketch;
+
+/// USD per million credits (`PARLOR_USD_PER_MILLION_CREDITS`): ElevenLabs'
+/// Creator tier, $22 for 100,000 credits.
+pub const DEFAULT_USD_PER_MILLION_CREDITS: f64 = 220.0;
+/// The value of `analysis.call_successful` that counts as a success.
+const SUCCESS: &str = "success";
+
+/// What a batch touched: the users (with the days and months of their
+/// calls) and the agents whose figures may have changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Touched {
+    pub days: BTreeSet<(ObjectId, Day)>,
+    pub agents: BTreeSet<String>,
+}
+
+/// A UTC calendar day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+impl Day {
+    pub fn of(at: DateTime) -> Self {
+        let at = at.to_chrono();
+        Self {
+            year: at.year(),
+            month: at.month(),
+            day: at.day(),
+        }
+    }
+
+    fn month_start(self) -> ChronoTime<Utc> {
+        Utc.with_ymd_and_hms(self.year, self.month, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn next_month_start(self) -> ChronoTime<Utc> {
+        let (year, month) = if self.month == 12 {
+            (self.year.saturating_add(1), 1)
+        } else {
+            (self.year, self.month + 1)
+        };
+        Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn start(self) -> ChronoTime<Utc> {
+        Utc.with_ymd_and_hms(self.year, self.month, self.day, 0, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn day_key(self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+
+    fn month_key(self) -> String {
+        format!("{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl Touched {
+    /// Notes a conversation document (before or after a change).
+    pub fn note(&mut self, conversation: &Document) {
+        if let (Ok(user), Ok(started)) = (
+            conversation.get_object_id("userId"),
+            conversation.get_datetime("startedAt"),
+        ) {
+            self.days.insert((user, Day::of(*started)));
+        }
+        if let Ok(agent) = conversation.get_str("agentId") {
+            self.agents.insert(agent.to_owned());
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.days.is_empty() && self.agents.is_empty()
+    }
+}
+
+/// The rollup collections of one target.
+#[derive(Clone, Debug)]
+pub struct Rollups {
+    conversations: Collection<Document>,
+    daily: Collection<Document>,
+    monthly: Collection<Document>,
+    agents: Collection<Document>,
+    usd_per_million_credits: f64,
+}
+
+/// Sums over some conversations.
+#[derive(Clone, Debug, Default)]
+struct Usage {
+    conversations: i32,
+    seconds: i64,
+    credits: f64,
+    latency_sum_ms: i64,
+    latency_turns: i64,
+    conversation_seq: i64,
+    ledger_seq: i64,
+}
+
+impl Usage {
+    fn add(&mut self, conversation: &Document) {
+        let book = conversation.get_document("projection").ok();
+        let seq = |key| book.and_then(|b| b.get_i64(key).ok()).unwrap_or(0);
+        self.conversations = self.conversations.saturating_add(1);
+        self.seconds = self
+            .seconds
+            .saturating_add(i64::from(conversation.get_i32("duration").unwrap_or(0)));
+        self.credits += conversation.get_f64("cost").unwrap_or(0.0);
+        self.latency_sum_ms = self.latency_sum_ms.saturating_add(seq("latencySumMs"));
+        self.latency_turns = self.latency_turns.saturating_add(seq("latencyTurns"));
+        self.conversation_seq = self.conversation_seq.max(seq("conversationSeq"));
+        self.ledger_seq = self.ledger_seq.max(seq("ledgerSeq"));
+    }
+
+    fn as_of(&self) -> Document {
+        doc! { "conversationSeq": self.conversation_seq, "ledgerSeq": self.ledger_seq }
+    }
+
+    fn average_latency(&self) -> f64 {
+        if self.latency_turns <= 0 {
+            0.0
+        } else {
+            self.latency_sum_ms as f64 / self.latency_turns as f64
+        }
+    }
+}
+
+impl Rollups {
+    pub fn new(db: &Database, names: &Names, usd_per_million_credits: f64) -> Self {
+        Self {
+            conversations: db.collection(&names.of(names::CONVERSATIONS)),
+            daily: db.collection(&names.of(names::USAGE_DAILY)),
+            monthly: db.collection(&names.of(names::USAGE_MONTHLY)),
+            agents: db.collection(&names.of(names::AGENT_STATS)),
+            usd_per_million_credits,
+        }
+    }
+
+    /// Recomputes every key `touched` names.
+    pub async fn refresh(&self, touched: &Touched) -> Result<(), Error> {
+        self.refresh_usage(touched).await?;
+        self.refresh_agents(touched).await
+    }
+
+    async fn refresh_usage(&self, touched: &Touched) -> Result<(), Error> {
+        let (Some((_, first)), Some((_, last))) = (
+            touched.days.iter().min_by_key(|(_, d)| *d),
+            touched.days.iter().max_by_key(|(_, d)| *d),
+        ) else {
+            return Ok(());
+        };
+        let users: BTreeSet<ObjectId> = touched.days.iter().map(|(u, _)| *u).collect();
+        let months: BTreeSet<(ObjectId, String)> = touched
+            .days
+            .iter()
+            .map(|(u, d)| (*u, d.month_key()))
+            .collect();
+        let from = DateTime::from_chrono(first.month_start());
+        let to = DateTime::from_chrono(last.next_month_start());
+        let found: Vec<Document> = self
+            .conversations
+            .find(doc! {
+                "userId": { "$in": users.iter().copied().collect::<Vec<_>>() },
+                "startedAt": { "$gte": from, "$lt": to },
+            })
+            .projection(doc! {
+                "userId": 1, "startedAt": 1, "duration": 1, "cost": 1,
+                "projection.latencySumMs": 1, "projection.latencyTurns": 1,
+                "projection.conversationSeq": 1, "projection.ledgerSeq": 1,
+            })
+            .await?
+            .try_collect()
+            .await?;
+        let mut daily: HashMap<(ObjectId, Day), Usage> = HashMap::new();
+        let mut monthly: HashMap<(ObjectId, String), (Day, Usage)> = HashMap::new();
+        for conversation in &found {
+            let (Ok(user), Ok(started)) = (
+                conversation.get_object_id("userId"),
+                conversation.get_datetime("startedAt"),
+            ) else {
+                continue;
+            };
+            let day = Day::of(*started);
+            if touched.days.contains(&(user, day)) {
+                daily.entry((user, day)).or_default().add(conversation);
+            }
+            if months.contains(&(user, day.month_key())) {
+                monthly
+                    .entry((user, day.month_key()))
+                    .or_insert_with(|| (day, Usage::default()))
+                    .1
+                    .add(conversation);
+            }
+        }
+        for (user, day) in &touched.days {
+            let id = format!("{}:{}", user.to_hex(), day.day_key());
+            let usage = daily.get(&(*user, *day));
+            self.put(
+                &self.daily,
+                id,
+                usage.map(|u| self.usage_doc(*user, "day", day.day_key(), day.start(), u)),
+            )
+            .await?;
+        }
+        for (user, month) in &months {
+            let id = format!("{}:{month}", user.to_hex());
+            let usage = monthly.get(&(*user, month.clone()));
+            self.put(
+                &self.monthly,
+                id,
+                usage.map(|(day, u)| {
+                    self.usage_doc(*user, "month", month.clone(), day.month_start(), u)
+                }),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    fn usage_doc(
+        &self,
+        user: ObjectId,
+        period: &str,
+        key: String,
+        start: ChronoTime<Utc>,
+        usage: &Usage,
+    ) -> Document {
+        let seconds = i32::try_from(usage.seconds).unwrap_or(i32::MAX);
+        doc! {
+            "userId": user,
+            "period": period,
+            "key": key,
+            "start": DateTime::from_chrono(start),
+            "conversations": usage.conversations,
+            "seconds": usage.seconds,
+            "credits": usage.credits,
+            "money": usage.credits * self.usd_per_million_credits / 1_000_000.0,
+            "currency": "USD",
+            "costPerMinute": cost_per_minute(usage.credits, seconds),
+            "averageLatency": usage.average_latency(),
+            "asOf": usage.as_of(),
+        }
+    }
+
+    async fn refresh_agents(&self, touched: &Touched) -> Result<(), Error> {
+        if touched.agents.is_empty() {
+            return Ok(());
+        }
+        let agents: Vec<&str> = touched.agents.iter().map(String::as_str).collect();
+        let found: Vec<Document> = self
+            .conversations
+            .find(doc! { "agentId": { "$in": agents } })
+            .projection(doc! {
+                "agentId": 1, "duration": 1, "cost": 1,
+                "metadata.analysis.call_successful": 1,
+                "projection.latencySketch": 1, "projection.latencySumMs": 1,
+                "projection.latencyTurns": 1,
+                "projection.conversationSeq": 1, "projection.ledgerSeq": 1,
+            })
+            .await?
+            .try_collect()
+            .await?;
+        let mut stats: BTreeMap<String, AgentFigures> = BTreeMap::new();
+        for conversation in &found {
+            if let Ok(agent) = conversation.get_str("agentId") {
+                stats.entry(agent.to_owned()).or_default().add(conversation);
+            }
+        }
+        for agent in &touched.agents {
+            let figures = stats.get(agent).map(|f| f.to_doc(agent));
+            self.put(&self.agents, agent.clone(), figures).await?;
+        }
+        Ok(())
+    }
+
+    /// Replaces document `id` with `fields`, or deletes it when `None`.
+    async fn put(
+        &self,
+        collection: &Collection<Document>,
+        id: String,
+        fields: Option<Document>,
+    ) -> Result<(), Error> {
+        match fields {
+            Some(fields) => {
+                let mut document = doc! { "_id": id.as_str() };
+                document.extend(fields);
+                collection
+                    .replace_one(doc! { "_id": id }, document)
+                    .upsert(true)
+                    .await?;
+            }
+            None => {
+                collection.delete_one(doc! { "_id": id }).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One agent's figures while they are summed.
+#[derive(Default)]
+struct AgentFigures {
+    usage: Usage,
+    analyzed: i32,
+    successful: i32,
+    latency: LatencySketch,
+}
+
+impl AgentFigures {
+    fn add(&mut self, conversation: &Document) {
+        self.usage.add(conversation);
+        let verdict = conversation
+            .get_document("metadata")
+            .and_then(|m| m.get_document("analysis"))
+            .and_then(|a| a.get_str("call_successful"));
+        if let Ok(verdict) = verdict {
+            self.analyzed = self.analyzed.saturating_add(1);
+            if verdict == SUCCESS {
+                self.successful = self.successful.saturating_add(1);
+            }
+        }
+        let sketch = conversation.get_document("projection").ok().and_then(|p| {
+            match p.get("latencySketch") {
+                Some(Bson::Binary(binary)) => Some(binary),
+                _ => None,
+            }
+        });
+        if sketch.is_some() {
+            self.latency.merge(&LatencySketch::decode(sketch));
+        }
+    }
+
+    fn to_doc(&self, agent: &str) -> Document {
+        let calls = self.usage.conversations;
+        let per_call = |total: f64| {
+            if calls > 0 {
+                total / f64::from(calls)
+            } else {
+                0.0
+            }
+        };
+        doc! {
+            "agentId": agent,
+            "calls": calls,
+            "analyzed": self.analyzed,
+            "successful": self.successful,
+            "successRate": if self.analyzed > 0 {
+                f64::from(self.successful) / f64::from(self.analyzed)
+            } else {
+                0.0
+            },
+            "averageDuration": per_call(self.usage.seconds as f64),
+            "credits": self.usage.credits,
+            "latency": {
+                "turns": self.usage.latency_turns,
+                "average": self.usage.average_latency(),
+                "p50": self.latency.quantile(0.5),
+                "p90": self.latency.quantile(0.9),
+                "p99": self.latency.quantile(0.99),
+            },
+            "asOf": self.usage.as_of(),
+        }
+    }
+}
