@@ -4,7 +4,8 @@
 //! one update command. Events are grouped by conversation and applied in
 //! stream order within each; conversations never wait on one another.
 //! An event that cannot be applied is parked, and the rest go on. The
-//! rollups of what the batch touched are refreshed after its documents.
+//! rollups of what the batch touched are refreshed after its documents,
+//! and its ledger postings booked.
 
 use std::collections::HashMap;
 
@@ -16,6 +17,7 @@ use crate::config::Tuning;
 use crate::diff;
 use crate::document::ConversationDoc;
 use crate::error::Error;
+use crate::ledger_book::{LedgerBook, Posted};
 use crate::overflow;
 use crate::parked::{Parked, ParkedEvent};
 use crate::rollup::{Rollups, Touched};
@@ -41,6 +43,7 @@ pub struct Applied {
 pub struct Batcher {
     target: Conversations,
     rollups: Rollups,
+    ledger: LedgerBook,
     parked: Parked,
     embedded_messages: usize,
 }
@@ -53,9 +56,11 @@ impl Batcher {
             target.names(),
             tuning.usd_per_million_credits,
         );
+        let ledger = LedgerBook::new(target.database(), target.names());
         Self {
             target,
             rollups,
+            ledger,
             parked,
             embedded_messages: tuning.embedded_messages.max(1),
         }
@@ -76,7 +81,14 @@ impl Batcher {
         let mut parked = Vec::new();
         let mut groups: HashMap<ObjectId, Vec<(StreamName, &LogMessage, Routed)>> = HashMap::new();
         let mut order = Vec::new();
+        let mut posted = Vec::new();
         for (stream, message) in messages {
+            if *stream == StreamName::Ledger {
+                match Posted::of(message) {
+                    Ok(event) => posted.push(event),
+                    Err(error) => parked.push(ParkedEvent::new(*stream, message, &error)),
+                }
+            }
             match Routed::decode(*stream, message) {
                 Ok(Some(routed)) => {
                     let id = oid(routed.id());
@@ -130,6 +142,10 @@ impl Batcher {
             });
         }
         self.rollups.refresh(&touched).await?;
+        self.ledger.book(&posted).await?;
+        // An event both projections refused is parked once.
+        parked.sort_by_key(|p| (p.stream.as_str(), p.sequence));
+        parked.dedup_by_key(|p| (p.stream.as_str(), p.sequence));
         applied.parked = u64::try_from(parked.len()).unwrap_or(u64::MAX);
         self.parked.park(&parked).await?;
         Ok(applied)

@@ -81,6 +81,7 @@
 //! * [`store`] — the collections: indexes, batched reads and conditional writes.
 //! * [`route`] — a log message decoded and routed to its conversation.
 //! * [`batch`] — one batch of messages → grouped writes; parking.
+//! * [`ledger_book`] — ledger entries and accounts from any event's postings.
 //! * [`rollup`] — per-user usage by day and month, per-agent statistics.
 //! * [`parked`] — `projector_parked`: events that could not be applied.
 //! * [`checkpoint`] — `projector_checkpoints`: where each stream was written up to.
@@ -99,6 +100,7 @@ pub mod diff;
 pub mod document;
 pub mod error;
 pub mod feed;
+pub mod ledger_book;
 pub mod metrics;
 pub mod names;
 pub mod overflow;

@@ -19,7 +19,7 @@ use crate::names::{self, Names};
 use crate::overflow;
 
 /// MongoDB's duplicate-key error: another copy inserted the document first.
-const DUPLICATE_KEY: i32 = 11000;
+pub(crate) const DUPLICATE_KEY: i32 = 11000;
 
 /// A handle on one conversations collection and its overflow (the live
 /// pair or a rebuild's).
@@ -351,7 +351,7 @@ enum Run {
 
 /// The indexes of the write errors `tolerated` accepts; any other write
 /// error fails the write.
-fn check_write_errors(
+pub(crate) fn check_write_errors(
     reply: &Document,
     tolerated: impl Fn(i32) -> bool,
 ) -> Result<Vec<usize>, Error> {
@@ -381,7 +381,7 @@ fn check_write_errors(
     Ok(indexes)
 }
 
-fn matched(reply: &Document) -> usize {
+pub(crate) fn matched(reply: &Document) -> usize {
     let n = match reply.get("n") {
         Some(Bson::Int32(n)) => i64::from(*n),
         Some(Bson::Int64(n)) => *n,

@@ -4,6 +4,7 @@
 
 mod concurrency;
 mod copies;
+mod ledger;
 mod lifecycle;
 mod long_call;
 mod rebuild;

@@ -52,7 +52,13 @@ async fn rebuild_reproduces_the_live_documents_and_drops_strays() {
     world.drain().await;
     let live = all_documents(&world).await;
     assert_eq!(live.len(), 2);
-    let rollups = ["user_usage_daily", "user_usage_monthly", "agent_stats"];
+    let rollups = [
+        "user_usage_daily",
+        "user_usage_monthly",
+        "agent_stats",
+        "ledger_accounts",
+        "ledger_entries",
+    ];
     let mut live_rollups = Vec::new();
     for collection in rollups {
         live_rollups.push(documents_of(&world, collection).await);
@@ -109,6 +115,8 @@ async fn rebuild_reproduces_the_live_documents_and_drops_strays() {
             "agent_stats",
             "conversation_messages",
             "conversations",
+            "ledger_accounts",
+            "ledger_entries",
             "projector_checkpoints",
             "user_usage_daily",
             "user_usage_monthly",

@@ -135,6 +135,11 @@ impl Call {
         self.version = appended.version;
     }
 
+    /// Follows a ledger append made behind this writer's back.
+    pub fn set_ledger_version(&mut self, version: u64) {
+        self.ledger_version = version;
+    }
+
     /// Follows an append made behind this writer's back.
     pub fn set_version(&mut self, version: u64) {
         self.version = version;
