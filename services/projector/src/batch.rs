@@ -66,8 +66,11 @@ impl Batcher {
         }
     }
 
-    pub fn target(&self) -> &Conversations {
-        &self.target
+    /// Creates the indexes of every collection the batches write.
+    pub async fn ensure_indexes(&self) -> Result<(), Error> {
+        self.target.ensure_indexes().await?;
+        self.rollups.ensure_indexes().await?;
+        self.ledger.ensure_indexes().await
     }
 
     /// Projects `messages` (each with its stream, each stream in order).

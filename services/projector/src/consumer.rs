@@ -38,11 +38,12 @@ impl Projector {
         target: Conversations,
         tuning: Tuning,
     ) -> Result<Self, Error> {
-        target.ensure_indexes().await?;
         let checkpoints = Checkpoints::new(target.database(), target.name());
+        let batcher = Batcher::new(target, &tuning);
+        batcher.ensure_indexes().await?;
         Ok(Self {
             store: store.clone(),
-            batcher: Batcher::new(target, &tuning),
+            batcher,
             checkpoints,
             tuning,
         })

@@ -118,6 +118,9 @@ pub struct Message {
     pub latency_ms: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<bool>,
+    /// [`crate::sentiment::score`] of the text; Prisma ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<f64>,
 }
 
 /// Figures derived from the messages, the charge and the duration.
@@ -165,6 +168,11 @@ pub struct Projection {
     /// Index (across the call) of the last agent message.
     #[serde(default)]
     pub last_agent_index: Option<i64>,
+    /// Sum and count of the user messages' sentiment scores.
+    #[serde(default)]
+    pub user_sentiment_sum: f64,
+    #[serde(default)]
+    pub user_sentiment_count: i64,
     /// The call's turn latencies ([`crate::sketch`]), merged per agent.
     #[serde(default)]
     pub latency_sketch: Option<bson::Binary>,
@@ -233,6 +241,17 @@ impl ConversationDoc {
         let credits = self.credits() as f64;
         self.cost = credits;
         self.metrics = metrics::compute(&self.projection, credits, self.duration);
+        let analysis = self
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get_document("analysis").ok());
+        if let Some(sentiment) = crate::sentiment::of_conversation(
+            analysis,
+            self.projection.user_sentiment_sum,
+            self.projection.user_sentiment_count,
+        ) {
+            self.set_metadata("sentiment", sentiment);
+        }
         if self.projection.messages_total > len_i64(self.messages.len()) {
             let overflowed = self.projection.messages_total - len_i64(self.messages.len());
             self.set_metadata(
@@ -326,6 +345,7 @@ mod tests {
             at: DateTime::from_millis(0),
             latency_ms: None,
             interrupted: None,
+            sentiment: None,
         };
         let doc = bson::to_document(&message).expect("serialises");
         assert_eq!(doc.get("timeInCallSecs"), Some(&Bson::Int32(3)));

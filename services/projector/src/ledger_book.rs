@@ -128,6 +128,19 @@ impl LedgerBook {
         }
     }
 
+    /// An account's trail in order, and a conversation's entries.
+    pub async fn ensure_indexes(&self) -> Result<(), Error> {
+        for keys in [
+            doc! { "account": 1, "sequence": 1 },
+            doc! { "conversationId": 1 },
+        ] {
+            self.entries
+                .create_index(mongodb::IndexModel::builder().keys(keys).build())
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Books `posted` (in stream order): entries first, then each account
     /// once, counting only events after the last it applied.
     pub async fn book(&self, posted: &[Posted]) -> Result<(), Error> {

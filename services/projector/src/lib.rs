@@ -55,7 +55,9 @@
 //! `metadata` holds `mode`, `elevenlabs_conversation_id`,
 //! `termination_reason` (`agent_ended`, `session_lost`, …), `close_code`,
 //! `failure_message`, `tool_calls`, `reported_credits`, `charging`,
-//! `analysis` and `messages_overflow`, each once known.
+//! `analysis`, `sentiment` (`{score?, label, source}`, see [`sentiment`])
+//! and `messages_overflow`, each once known. Messages carry a `sentiment`
+//! score beside the Prisma fields.
 //!
 //! # Keeping up
 //!
@@ -73,6 +75,7 @@
 //! * [`config`] — `Config` and `Tuning` from the environment.
 //! * [`document`] — `ConversationDoc`: the model above plus bookkeeping.
 //! * [`transcript`], [`metrics`] — derived fields, pure.
+//! * [`sentiment`] — the English/Spanish scorer of messages and conversations.
 //! * [`sketch`] — turn latencies as a mergeable DDSketch.
 //! * [`apply`] — events → document changes, pure and idempotent.
 //! * [`diff`] — stored document → new version as update operators, pure.
@@ -108,6 +111,7 @@ pub mod parked;
 pub mod rebuild;
 pub mod rollup;
 pub mod route;
+pub mod sentiment;
 pub mod sketch;
 pub mod store;
 pub mod transcript;

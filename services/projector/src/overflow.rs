@@ -11,6 +11,7 @@ use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{self, Document, doc};
 
 use crate::document::{OverflowOp, OverflowRef};
+use crate::sentiment;
 
 /// One write to the overflow collection.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,7 +46,10 @@ pub fn write_of(conversation: ObjectId, op: &OverflowOp) -> Result<Write, bson::
             if let Some(original) = original {
                 q.insert("message", original.as_str());
             }
-            Write::Update(doc! { "q": q, "u": { "$set": { "message": text.as_str() } } })
+            Write::Update(doc! {
+                "q": q,
+                "u": { "$set": { "message": text.as_str(), "sentiment": sentiment::score(text) } },
+            })
         }
         OverflowOp::Interrupted { at } => Write::Update(doc! {
             "q": filter(conversation, *at),
@@ -79,6 +83,7 @@ mod tests {
             at: DateTime::from_millis(9),
             latency_ms: Some(300),
             interrupted: None,
+            sentiment: None,
         };
         let op = OverflowOp::Said {
             index: 1000,
@@ -110,7 +115,7 @@ mod tests {
             write_of(conversation, &op).expect("write"),
             Write::Update(doc! {
                 "q": { "conversationId": conversation, "index": 1200_i64, "message": "helo" },
-                "u": { "$set": { "message": "hello" } },
+                "u": { "$set": { "message": "hello", "sentiment": 0.0 } },
             })
         );
     }

@@ -166,6 +166,20 @@ impl Rollups {
         }
     }
 
+    /// A user's usage, newest first: the query the cost dashboards make.
+    pub async fn ensure_indexes(&self) -> Result<(), Error> {
+        for collection in [&self.daily, &self.monthly] {
+            collection
+                .create_index(
+                    mongodb::IndexModel::builder()
+                        .keys(doc! { "userId": 1, "start": -1 })
+                        .build(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Recomputes every key `touched` names.
     pub async fn refresh(&self, touched: &Touched) -> Result<(), Error> {
         self.refresh_usage(touched).await?;

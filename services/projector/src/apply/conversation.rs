@@ -11,6 +11,7 @@ use crate::document::{
     ConversationDoc, Message, OverflowOp, OverflowRef, Projection, len_i64, role, saturating_i32,
     saturating_i64, status,
 };
+use crate::sentiment;
 use crate::sketch::LatencySketch;
 
 /// Changes `doc` for `event`, which occurred at `at`. Derived fields are
@@ -83,6 +84,8 @@ pub(super) fn apply(doc: &mut ConversationDoc, at: DateTime, event: &Conversatio
                 latency_turns: 0,
                 last_agent_index: None,
                 latency_sketch: None,
+                user_sentiment_sum: 0.0,
+                user_sentiment_count: 0,
                 message_event_ids: Vec::new(),
                 ..std::mem::take(&mut doc.projection)
             };
@@ -141,8 +144,13 @@ fn push(
         at,
         latency_ms,
         interrupted: None,
+        sentiment: Some(sentiment::score(text)),
     };
     let book = &mut doc.projection;
+    if who == role::USER {
+        book.user_sentiment_sum += message.sentiment.unwrap_or_default();
+        book.user_sentiment_count = book.user_sentiment_count.saturating_add(1);
+    }
     let index = book.messages_total;
     book.messages_total = book.messages_total.saturating_add(1);
     if who == role::AGENT {
@@ -235,6 +243,7 @@ fn correct(doc: &mut ConversationDoc, e: &AgentMessageCorrected) {
         Some(Located::Embedded(i)) => {
             if let Some(message) = doc.messages.get_mut(i) {
                 e.corrected.clone_into(&mut message.message);
+                message.sentiment = Some(sentiment::score(&e.corrected));
             }
         }
         Some(Located::Overflowed(at)) => doc.pending.overflow.push(OverflowOp::Corrected {

@@ -470,3 +470,37 @@ fn messages_beyond_the_embedded_limit_overflow_and_still_count() {
         "{ops:?}"
     );
 }
+
+#[test]
+fn sentiment_comes_from_the_user_messages_until_elevenlabs_reports_one() {
+    let mut given = Given::new();
+    given.apply(0, requested());
+    given.apply(10, agent("This is a terrible day", 0, None, 1));
+    given.apply(20, user("Thanks, that was great", 1_000));
+    given.apply(30, user("Todo bien", 2_000));
+    let doc = given.doc();
+    assert_eq!(doc.messages[1].sentiment, Some(2.0 / 3.0));
+    let sentiment = |doc: &ConversationDoc| {
+        doc.metadata
+            .as_ref()
+            .and_then(|m| m.get_document("sentiment").ok())
+            .cloned()
+            .expect("sentiment")
+    };
+    let lexicon = sentiment(doc);
+    assert_eq!(lexicon.get_f64("score"), Ok(1.0 / 3.0));
+    assert_eq!(lexicon.get_str("label"), Ok("positive"));
+    assert_eq!(lexicon.get_str("source"), Ok("lexicon"));
+    given.apply(
+        40,
+        ConversationEvent::AnalysisReported(events::conversation::AnalysisReported {
+            call_successful: Some("success".into()),
+            summary: None,
+            termination_reason: None,
+            analysis: serde_json::json!({ "sentiment": "Negative" }),
+        }),
+    );
+    let reported = sentiment(given.doc());
+    assert_eq!(reported.get_str("label"), Ok("negative"));
+    assert_eq!(reported.get_str("source"), Ok("elevenlabs"));
+}
