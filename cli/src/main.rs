@@ -40,9 +40,8 @@ enum Command {
     /// Conversation document and the demo user's balance.
     Demo,
     /// Rebuild the read models from the event log (NATS_URL, MONGODB_URI,
-    /// MONGODB_DATABASE), swapping the new `conversations` in at the end.
-    /// Stop the projector first for an exact result.
-    Rebuild,
+    /// MONGODB_DATABASE) and swap them in; safe while projectors run.
+    Rebuild(rebuild_cmd::RebuildArgs),
     /// Inspect the log: one aggregate's events, or the events the
     /// projector parked.
     Events(events_cmd::EventsArgs),
@@ -59,7 +58,7 @@ async fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Up => up::run(up::UpConfig::from_env()).await,
         Command::Demo => demo::run().await,
-        Command::Rebuild => rebuild_cmd::run().await,
+        Command::Rebuild(args) => rebuild_cmd::run(args).await,
         Command::Events(args) => events_cmd::run(args).await,
     };
     match result {

@@ -67,6 +67,16 @@ impl Config {
     }
 }
 
+/// This copy's name as a rebuild's lease holder: `PARLOR_PROJECTOR_INSTANCE`,
+/// else `HOSTNAME`, else `projector-1`. A restarted copy keeps its name, so
+/// it can take over the lease its killed predecessor held.
+pub fn instance_from_env() -> String {
+    ["PARLOR_PROJECTOR_INSTANCE", "HOSTNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "projector-1".to_owned())
+}
+
 /// An environment variable the projector cannot use.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{variable}={value:?} is not {expected}")]

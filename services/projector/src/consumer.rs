@@ -6,6 +6,8 @@
 //! Copies need no coordination: each reads both streams in order and
 //! writes under optimistic concurrency, so a copy that loses a race reloads
 //! and finds the events applied. Two copies make the same documents as one.
+//! Before each batch a live copy checks the target's [`Control`]: while a
+//! rebuild swaps collections in it waits, then resumes from the checkpoints.
 
 use std::future::Future;
 
@@ -15,6 +17,7 @@ use futures::{StreamExt, TryStreamExt};
 use crate::batch::{Applied, Batcher};
 use crate::checkpoint::Checkpoints;
 use crate::config::Tuning;
+use crate::control::Control;
 use crate::error::Error;
 use crate::feed;
 use crate::store::Conversations;
@@ -24,7 +27,35 @@ pub struct Projector {
     store: EventStore,
     batcher: Batcher,
     checkpoints: Checkpoints,
+    control: Control,
     tuning: Tuning,
+}
+
+/// Where a bounded drain starts and stops.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bounds {
+    /// Where each stream starts when there is no checkpoint yet.
+    pub from: Option<ReplayFrom>,
+    /// The last event of each stream to project, by sequence or time.
+    pub until: Option<Until>,
+}
+
+/// The end of an "as of" view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Until {
+    /// Stream sequences up to this one (of each stream).
+    Sequence(u64),
+    /// Events that occurred up to this time.
+    Time(chrono::DateTime<chrono::Utc>),
+}
+
+impl Until {
+    fn admits(self, message: &LogMessage) -> bool {
+        match self {
+            Self::Sequence(last) => message.sequence <= last,
+            Self::Time(last) => message.raw().is_ok_and(|raw| raw.occurred_at <= last),
+        }
+    }
 }
 
 impl Projector {
@@ -39,12 +70,14 @@ impl Projector {
         tuning: Tuning,
     ) -> Result<Self, Error> {
         let checkpoints = Checkpoints::new(target.database(), target.name());
+        let control = Control::new(target.database(), target.name());
         let batcher = Batcher::new(target, &tuning);
         batcher.ensure_indexes().await?;
         Ok(Self {
             store: store.clone(),
             batcher,
             checkpoints,
+            control,
             tuning,
         })
     }
@@ -53,23 +86,45 @@ impl Projector {
         &self.checkpoints
     }
 
+    pub fn control(&self) -> &Control {
+        &self.control
+    }
+
     /// Projects what is stored now on both streams, from the checkpoints,
     /// without waiting for more; returns the events read.
     pub async fn drain(&self) -> Result<usize, Error> {
+        self.drain_with(Bounds::default(), &mut |_| {}).await
+    }
+
+    /// [`drain`](Self::drain) within `bounds`, telling `progress` the
+    /// events read so far after each batch.
+    pub async fn drain_with(
+        &self,
+        bounds: Bounds,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<usize, Error> {
         let mut read = 0;
         for stream in StreamName::ALL {
-            let after = self.checkpoints.load(stream).await?;
+            let from = match (self.checkpoints.load(stream).await?, bounds.from) {
+                (0, Some(from)) => from,
+                (after, _) => ReplayFrom::Sequence(after.saturating_add(1)),
+            };
             let messages = self
                 .store
-                .replay(stream, ReplayFrom::Sequence(after.saturating_add(1)))
+                .replay(stream, from)
                 .await?
-                .map_ok(|message| (stream, message))
-                .map_err(Error::from);
+                .map_err(Error::from)
+                .try_take_while(|message| {
+                    let admitted = bounds.until.is_none_or(|until| until.admits(message));
+                    futures::future::ready(Ok(admitted))
+                })
+                .map_ok(|message| (stream, message));
             let mut chunks = std::pin::pin!(messages.try_chunks(self.tuning.batch_events));
             while let Some(chunk) = chunks.next().await {
                 let chunk = chunk.map_err(|e| e.1)?;
                 read += chunk.len();
                 self.write(&chunk).await?;
+                progress(u64::try_from(read).unwrap_or(u64::MAX));
             }
         }
         Ok(read)
@@ -95,8 +150,16 @@ impl Projector {
         }
     }
 
-    /// Follows both streams from the checkpoints until a read or write fails.
+    /// Follows both streams from the checkpoints until a read or write
+    /// fails or a rebuild pauses or swaps the target.
     async fn follow(&self) -> Result<(), Error> {
+        let generation = loop {
+            let state = self.control.state().await?;
+            if !state.paused {
+                break state.generation;
+            }
+            tokio::time::sleep(self.tuning.retry_delay).await;
+        };
         let conversations = self.checkpoints.load(StreamName::Conversations).await?;
         let ledger = self.checkpoints.load(StreamName::Ledger).await?;
         let merged = futures::stream::select(
@@ -114,6 +177,10 @@ impl Projector {
                     Ok(Some(next)) => chunk.push(next?),
                     Ok(None) | Err(_) => break,
                 }
+            }
+            let state = self.control.state().await?;
+            if state.paused || state.generation != generation {
+                return Err(Error::Swapped);
             }
             self.write(&chunk).await?;
         }

@@ -26,6 +26,13 @@ pub enum Error {
     /// Other writers kept changing a document between read and write.
     #[error("conversation {id}: still contended after {attempts} attempts")]
     Contended { id: ConversationId, attempts: usize },
+    /// A rebuild paused or swapped the target; live projection resumes
+    /// from the checkpoints it left.
+    #[error("the target is being rebuilt")]
+    Swapped,
+    /// Another rebuild of the target is under way.
+    #[error("another rebuild of {target} is under way")]
+    RebuildBusy { target: String },
     /// Reading a stream live failed.
     #[error("reading {stream} live: {message}")]
     Feed {

@@ -87,18 +87,20 @@
 //! * [`ledger_book`] — ledger entries and accounts from any event's postings.
 //! * [`rollup`] — per-user usage by day and month, per-agent statistics.
 //! * [`parked`] — `projector_parked`: events that could not be applied.
+//! * [`control`] — `projector_control`: projection versions, rebuild lease, pause.
 //! * [`checkpoint`] — `projector_checkpoints`: where each stream was written up to.
 //! * [`feed`] — both streams followed live from a checkpoint.
 //! * [`consumer`] — `Projector` with `drain`/`run`.
 //! * [`rebuild`] — replay into fresh collections, swap them in.
 //! * [`error`] — `Error`.
-//! * [`run`] — the service: connect, project until `shutdown`.
+//! * [`run`] — the service: connect, rebuild if the version is older, project until `shutdown`.
 
 pub mod apply;
 pub mod batch;
 pub mod checkpoint;
 pub mod config;
 pub mod consumer;
+pub mod control;
 pub mod diff;
 pub mod document;
 pub mod error;
@@ -120,6 +122,7 @@ use std::future::Future;
 
 pub use config::{Config, Tuning};
 pub use consumer::Projector;
+use control::{Control, PROJECTION_VERSION};
 pub use document::ConversationDoc;
 pub use error::Error;
 use eventstore::EventStore;
@@ -132,19 +135,59 @@ pub async fn connect_database(config: &Config) -> Result<mongodb::Database, Erro
     Ok(client.database(&config.mongodb_database))
 }
 
-/// Runs the projector service until `shutdown` completes.
+/// Runs the projector service until `shutdown` completes: first a rebuild
+/// when the stored read models are of an older projection version (or
+/// waiting for the copy that is rebuilding them), then live projection.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
     let tuning = Tuning::from_env()?;
+    let instance = config::instance_from_env();
     let store = EventStore::connect(&config.nats_url).await?;
     store.ensure_streams().await?;
     let db = connect_database(&config).await?;
+    tokio::pin!(shutdown);
+    tokio::select! {
+        () = &mut shutdown => return Ok(()),
+        upgraded = upgrade(&store, &db, &tuning, &instance) => upgraded?,
+    }
     let projector = Projector::start_with(&store, Conversations::live(&db), tuning).await?;
     tracing::info!(
         nats = %config.nats_url,
         database = %config.mongodb_database,
+        %instance,
         "projector ready"
     );
     projector.run(shutdown).await?;
     tracing::info!("projector stopped");
     Ok(())
+}
+
+/// Rebuilds the read models when they are older than [`PROJECTION_VERSION`].
+async fn upgrade(
+    store: &EventStore,
+    db: &mongodb::Database,
+    tuning: &Tuning,
+    instance: &str,
+) -> Result<(), Error> {
+    let control = Control::new(db, names::CONVERSATIONS);
+    loop {
+        let stored = control.state().await?.version;
+        if stored >= PROJECTION_VERSION {
+            return Ok(());
+        }
+        tracing::info!(
+            stored,
+            current = PROJECTION_VERSION,
+            "read models are of an older projection version; rebuilding"
+        );
+        let options = rebuild::Options {
+            holder: instance.to_owned(),
+            ..rebuild::Options::default()
+        };
+        match rebuild::rebuild_with(store, db, tuning.clone(), &options, &mut |_| {}).await {
+            Ok(_) => return Ok(()),
+            // Another copy rebuilds them; its version shows when it is done.
+            Err(Error::RebuildBusy { .. }) => tokio::time::sleep(tuning.retry_delay).await,
+            Err(error) => return Err(error),
+        }
+    }
 }

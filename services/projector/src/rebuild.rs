@@ -1,22 +1,30 @@
-//! Blue/green rebuild: project the whole log into fresh collections with
-//! the same batches as the live projection, swap them in with
-//! `renameCollection … dropTarget`, then hand the rebuild's checkpoints to
-//! the live target and catch up what arrived meanwhile (idempotent, so
-//! overlap is harmless).
+//! Blue/green rebuild: project the log into fresh collections (suffix
+//! `_rebuild`) with the same batches as the live projection while the live
+//! ones keep serving, then pause live copies, catch the fresh collections
+//! up, swap every one of them in with `renameCollection … dropTarget`, hand
+//! over the checkpoints and record the projection version. Live copies
+//! resume from there, so events written during the swap are projected
+//! once, in order.
 //!
-//! While a projector runs, an event it applies to the new collection in the
-//! instant between the swap and the catch-up can make the catch-up skip
-//! earlier events of the same conversation (each document keeps only the
-//! last sequence per stream). For an exact result, rebuild with the
-//! projector stopped.
+//! A dry run builds the fresh collections, reports how they differ from the
+//! live ones and drops them. An "as of" build projects up to a sequence or
+//! time (optionally from one) into collections of its own name, kept for
+//! audits and never swapped in.
+//!
+//! A rebuild killed at any point leaves the live collections as they were
+//! (or swapped whole); the next rebuild starts over.
 
-use eventstore::{EventStore, StreamName};
+use std::collections::HashMap;
+
+use eventstore::{EventStore, ReplayFrom, StreamName};
+use futures::TryStreamExt;
 use mongodb::Database;
-use mongodb::bson::doc;
+use mongodb::bson::{Document, doc};
 
 use crate::checkpoint::Checkpoints;
 use crate::config::Tuning;
-use crate::consumer::Projector;
+use crate::consumer::{Bounds, Projector, Until};
+use crate::control::{Control, PAUSE_GRACE, PROJECTION_VERSION};
 use crate::error::Error;
 use crate::names::{self, Names};
 use crate::store::Conversations;
@@ -25,45 +33,195 @@ use crate::store::Conversations;
 /// dropped first if a previous rebuild left them behind.
 pub const REBUILD_SUFFIX: &str = "_rebuild";
 
+/// What to rebuild, and how.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Report the differences instead of swapping.
+    pub dry_run: bool,
+    /// Build an "as of" view into collections suffixed `_<name>`.
+    pub into: Option<String>,
+    /// With `into`: where each stream starts.
+    pub from: Option<ReplayFrom>,
+    /// With `into`: the last event (sequence or time) to project.
+    pub to: Option<Until>,
+    /// Who holds the rebuild lease (a projector instance, or the CLI).
+    pub holder: String,
+}
+
+/// How the fresh collections differ from the live ones, per collection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Drift {
+    pub collection: String,
+    pub added: u64,
+    pub removed: u64,
+    pub changed: u64,
+}
+
 /// What a rebuild did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Rebuilt {
-    /// Events read from both streams, before and after the swap.
+    /// Events read from both streams, before and after the pause.
     pub events: u64,
+    /// For a dry run, what would change.
+    pub drift: Vec<Drift>,
 }
 
-/// Rebuilds `conversations` in `db` from the event log.
+/// Rebuilds every read model in `db` from the event log and swaps it in.
 pub async fn rebuild(store: &EventStore, db: &Database) -> Result<Rebuilt, Error> {
-    rebuild_with(store, db, Tuning::default()).await
+    let options = Options {
+        holder: "rebuild".to_owned(),
+        ..Options::default()
+    };
+    rebuild_with(store, db, Tuning::default(), &options, &mut |_| {}).await
 }
 
-/// [`rebuild`] with batches and documents bounded by `tuning`.
+/// Events stored in both streams now: what a full rebuild reads.
+pub async fn log_size(store: &EventStore) -> Result<u64, Error> {
+    let js = async_nats::jetstream::new(store.client().clone());
+    let mut total = 0_u64;
+    for stream in StreamName::ALL {
+        let info = js
+            .get_stream(stream.as_str())
+            .await
+            .map_err(|e| Error::Feed {
+                stream: stream.as_str(),
+                message: e.to_string(),
+            })?
+            .info()
+            .await
+            .map_err(|e| Error::Feed {
+                stream: stream.as_str(),
+                message: e.to_string(),
+            })?
+            .state
+            .messages;
+        total = total.saturating_add(info);
+    }
+    Ok(total)
+}
+
+/// [`rebuild`] as `options` say, batched by `tuning`, telling `progress`
+/// the events read so far.
 pub async fn rebuild_with(
     store: &EventStore,
     db: &Database,
     tuning: Tuning,
+    options: &Options,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<Rebuilt, Error> {
+    if let Some(name) = &options.into {
+        return build_view(store, db, tuning, options, name, progress).await;
+    }
+    let control = Control::new(db, names::CONVERSATIONS);
+    if !control.lease(&options.holder).await? {
+        return Err(Error::RebuildBusy {
+            target: names::CONVERSATIONS.to_owned(),
+        });
+    }
+    let outcome = build_and_swap(store, db, tuning, options, &control, progress).await;
+    let version = match &outcome {
+        Ok(_) if !options.dry_run => Some(PROJECTION_VERSION),
+        _ => None,
+    };
+    control.release(&options.holder, version).await?;
+    outcome
+}
+
+async fn build_and_swap(
+    store: &EventStore,
+    db: &Database,
+    tuning: Tuning,
+    options: &Options,
+    control: &Control,
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Rebuilt, Error> {
     let fresh_names = Names::suffixed(REBUILD_SUFFIX);
-    for base in names::ALL {
-        db.collection::<mongodb::bson::Document>(&fresh_names.of(base))
-            .drop()
+    let builder = fresh_projector(store, db, &tuning, &fresh_names).await?;
+    let mut rebuilt = Rebuilt {
+        events: count(builder.drain_with(Bounds::default(), progress).await?),
+        ..Rebuilt::default()
+    };
+    if options.dry_run {
+        rebuilt.drift = drift(db, &fresh_names).await?;
+        drop_all(db, &fresh_names).await?;
+        builder.checkpoints().reset().await?;
+        return Ok(rebuilt);
+    }
+    control.pause(&options.holder).await?;
+    // Batches live copies began before they saw the pause land first.
+    tokio::time::sleep(PAUSE_GRACE).await;
+    let done = rebuilt.events;
+    let caught_up = builder
+        .drain_with(Bounds::default(), &mut |n| progress(done.saturating_add(n)))
+        .await?;
+    rebuilt.events = rebuilt.events.saturating_add(count(caught_up));
+    swap(db, &fresh_names).await?;
+    let live = Checkpoints::new(db, names::CONVERSATIONS);
+    live.reset().await?;
+    for stream in StreamName::ALL {
+        live.advance(stream, builder.checkpoints().load(stream).await?)
             .await?;
     }
-    let fresh = Conversations::new(db, &fresh_names);
-    let fresh_checkpoints = Checkpoints::new(db, &fresh_names.of(names::CONVERSATIONS));
-    fresh_checkpoints.reset().await?;
-    let builder = Projector::start_with(store, fresh, tuning.clone()).await?;
-    let mut rebuilt = Rebuilt {
-        events: count(builder.drain().await?),
+    builder.checkpoints().reset().await?;
+    tracing::info!(
+        events = rebuilt.events,
+        "read models rebuilt and swapped in"
+    );
+    Ok(rebuilt)
+}
+
+/// An "as of" view into collections suffixed `_<name>`.
+async fn build_view(
+    store: &EventStore,
+    db: &Database,
+    tuning: Tuning,
+    options: &Options,
+    name: &str,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<Rebuilt, Error> {
+    let view = Names::suffixed(&format!("_{name}"));
+    let builder = fresh_projector(store, db, &tuning, &view).await?;
+    let bounds = Bounds {
+        from: options.from,
+        until: options.to,
     };
+    let events = count(builder.drain_with(bounds, progress).await?);
+    tracing::info!(events, view = name, "as-of view built");
+    Ok(Rebuilt {
+        events,
+        drift: Vec::new(),
+    })
+}
+
+/// A projector on freshly emptied collections named by `names`.
+async fn fresh_projector(
+    store: &EventStore,
+    db: &Database,
+    tuning: &Tuning,
+    names: &Names,
+) -> Result<Projector, Error> {
+    drop_all(db, names).await?;
+    let builder =
+        Projector::start_with(store, Conversations::new(db, names), tuning.clone()).await?;
+    builder.checkpoints().reset().await?;
+    Ok(builder)
+}
+
+async fn drop_all(db: &Database, names: &Names) -> Result<(), Error> {
+    for base in names::ALL {
+        db.collection::<Document>(&names.of(base)).drop().await?;
+    }
+    Ok(())
+}
+
+/// Renames every fresh collection over its live one; a model the fresh
+/// build never wrote has no collection, and its live one goes too.
+async fn swap(db: &Database, fresh: &Names) -> Result<(), Error> {
     let existing = db.list_collection_names().await?;
     for base in names::ALL {
-        let from = fresh_names.of(base);
-        // A model no event fed has no collection to swap in; the live one goes.
+        let from = fresh.of(base);
         if !existing.contains(&from) {
-            db.collection::<mongodb::bson::Document>(base)
-                .drop()
-                .await?;
+            db.collection::<Document>(base).drop().await?;
             continue;
         }
         db.client()
@@ -75,17 +233,44 @@ pub async fn rebuild_with(
             })
             .await?;
     }
-    let live_checkpoints = Checkpoints::new(db, names::CONVERSATIONS);
-    live_checkpoints.reset().await?;
-    for stream in StreamName::ALL {
-        let sequence = fresh_checkpoints.load(stream).await?;
-        live_checkpoints.advance(stream, sequence).await?;
+    Ok(())
+}
+
+/// Documents only in the live collections, only in the fresh ones, and in
+/// both but different.
+async fn drift(db: &Database, fresh: &Names) -> Result<Vec<Drift>, Error> {
+    let mut drifts = Vec::new();
+    for base in names::ALL {
+        let read = |name: String| async move {
+            let all: Vec<Document> = db
+                .collection::<Document>(&name)
+                .find(doc! {})
+                .await?
+                .try_collect()
+                .await?;
+            Ok::<_, Error>(
+                all.into_iter()
+                    .filter_map(|d| Some((d.get("_id")?.to_string(), d)))
+                    .collect::<HashMap<_, _>>(),
+            )
+        };
+        let live = read(base.to_owned()).await?;
+        let rebuilt = read(fresh.of(base)).await?;
+        let mut drift = Drift {
+            collection: base.to_owned(),
+            ..Drift::default()
+        };
+        for (id, document) in &rebuilt {
+            match live.get(id) {
+                None => drift.added += 1,
+                Some(current) if current != document => drift.changed += 1,
+                Some(_) => {}
+            }
+        }
+        drift.removed = count(live.keys().filter(|id| !rebuilt.contains_key(*id)).count());
+        drifts.push(drift);
     }
-    fresh_checkpoints.reset().await?;
-    let live = Projector::start_with(store, Conversations::live(db), tuning).await?;
-    rebuilt.events += count(live.drain().await?);
-    tracing::info!(events = rebuilt.events, "conversations rebuilt");
-    Ok(rebuilt)
+    Ok(drifts)
 }
 
 fn count(events: usize) -> u64 {

@@ -46,7 +46,10 @@ pub struct Day {
 
 impl Day {
     pub fn of(at: DateTime) -> Self {
-        let at = at.to_chrono();
+        let at = Utc
+            .timestamp_millis_opt(at.timestamp_millis())
+            .single()
+            .unwrap_or_default();
         Self {
             year: at.year(),
             month: at.month(),
@@ -199,8 +202,8 @@ impl Rollups {
             .iter()
             .map(|(u, d)| (*u, d.month_key()))
             .collect();
-        let from = DateTime::from_chrono(first.month_start());
-        let to = DateTime::from_chrono(last.next_month_start());
+        let from = bson_time(first.month_start());
+        let to = bson_time(last.next_month_start());
         let found: Vec<Document> = self
             .conversations
             .find(doc! {
@@ -274,7 +277,7 @@ impl Rollups {
             "userId": user,
             "period": period,
             "key": key,
-            "start": DateTime::from_chrono(start),
+            "start": bson_time(start),
             "conversations": usage.conversations,
             "seconds": usage.seconds,
             "credits": usage.credits,
@@ -405,4 +408,8 @@ impl AgentFigures {
             "asOf": self.usage.as_of(),
         }
     }
+}
+
+fn bson_time(at: ChronoTime<Utc>) -> DateTime {
+    DateTime::from_millis(at.timestamp_millis())
 }
