@@ -4,6 +4,7 @@
 
 mod concurrency;
 mod copies;
+mod kill;
 mod ledger;
 mod lifecycle;
 mod long_call;

@@ -24,7 +24,7 @@ pub struct World {
     pub store: EventStore,
     pub db: Database,
     pub projector: Projector,
-    _nats: NatsServer,
+    nats: NatsServer,
     mongo: TestMongo,
 }
 
@@ -45,9 +45,17 @@ impl World {
             store,
             db,
             projector,
-            _nats: nats,
+            nats,
             mongo,
         }
+    }
+
+    pub fn nats_url(&self) -> String {
+        self.nats.url()
+    }
+
+    pub fn mongo_uri(&self) -> &str {
+        self.mongo.uri()
     }
 
     /// The stored `conversations` document of `id`, as raw BSON.
