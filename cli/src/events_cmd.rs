@@ -1,11 +1,17 @@
-//! `parlor events show <aggregate> | parked`: the log and what the projector
-//! set aside, as JSON lines (default) or a readable table.
+//! `parlor events tail | show <aggregate> | stats | parked`: the log and
+//! what the projector set aside, as JSON lines (default) or a readable
+//! table, filtered by type, user, agent and time.
 
 use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
-use events::{AccountId, ConversationEvent, ConversationId, LedgerEvent};
-use eventstore::{EventStore, Family};
-use mongodb::bson::Document;
+use events::{AccountId, AgentId, ConversationId, RawEnvelope, UserId};
+use eventstore::{EventStore, LogMessage, ReplayFrom, StreamName};
+use futures::{Stream, StreamExt, TryStreamExt};
+use mongodb::bson::{Bson, Document};
+
+use crate::event_stats::Stats;
+use crate::table::Table;
 
 #[derive(Args)]
 pub struct EventsArgs {
@@ -22,13 +28,66 @@ pub struct EventsArgs {
     /// How to print: one JSON object per line, or an aligned table.
     #[arg(long, global = true, value_enum, default_value_t = Format::Json)]
     format: Format,
+    #[command(flatten)]
+    filter: Filter,
+}
+
+/// Which events to show.
+#[derive(Args, Clone, Debug, Default)]
+pub struct Filter {
+    /// Only this event type; `conversation.*` for a family.
+    #[arg(long = "type", global = true, value_name = "TYPE")]
+    event_type: Option<String>,
+    /// Only events of this user (24-hex id).
+    #[arg(long, global = true)]
+    user: Option<UserId>,
+    /// Only events of this agent.
+    #[arg(long, global = true)]
+    agent: Option<AgentId>,
+    /// Only events that occurred at or after this RFC 3339 time.
+    #[arg(long, global = true)]
+    since: Option<DateTime<Utc>>,
+    /// Only events that occurred at or before this RFC 3339 time.
+    #[arg(long, global = true)]
+    until: Option<DateTime<Utc>>,
+}
+
+impl Filter {
+    fn admits(&self, raw: &RawEnvelope) -> bool {
+        let type_ok = match self.event_type.as_deref() {
+            None => true,
+            Some(family) if family.ends_with(".*") => {
+                raw.event_type.starts_with(family.trim_end_matches('*'))
+            }
+            Some(exact) => raw.event_type == exact,
+        };
+        type_ok
+            && self.user.is_none_or(|u| {
+                raw.user_id == Some(u) || raw.aggregate_id == AccountId::User(u).to_string()
+            })
+            && self
+                .agent
+                .as_ref()
+                .is_none_or(|a| raw.agent_id.as_ref() == Some(a))
+            && self.since.is_none_or(|t| raw.occurred_at >= t)
+            && self.until.is_none_or(|t| raw.occurred_at <= t)
+    }
 }
 
 #[derive(Subcommand)]
 enum EventsCommand {
+    /// The log's events in order, both streams; with `--follow`, then each
+    /// new one as it is stored.
+    Tail {
+        /// Keep printing events as they are stored, until Ctrl-C.
+        #[arg(long)]
+        follow: bool,
+    },
     /// The events of one conversation (24-hex id) or account (`user-<id>`,
     /// `system-<name>`), with their stream sequences.
     Show { aggregate: String },
+    /// Counts per stream and type, with the time span they cover.
+    Stats,
     /// The events the projector could not apply, with their errors
     /// (MONGODB_URI, MONGODB_DATABASE).
     Parked,
@@ -41,56 +100,170 @@ enum Format {
 }
 
 pub async fn run(args: EventsArgs) -> anyhow::Result<()> {
+    let table = args.format == Format::Table;
     match args.command {
-        EventsCommand::Show { aggregate } => show(&aggregate, &args.nats_url, args.format).await,
-        EventsCommand::Parked => parked(args.format).await,
+        EventsCommand::Tail { follow } => tail(&args.nats_url, &args.filter, follow, table).await,
+        EventsCommand::Show { aggregate } => {
+            show(&aggregate, &args.nats_url, &args.filter, table).await
+        }
+        EventsCommand::Stats => stats(&args.nats_url, &args.filter, table).await,
+        EventsCommand::Parked => parked(table).await,
     }
 }
 
-async fn show(aggregate: &str, nats_url: &str, format: Format) -> anyhow::Result<()> {
-    let conversation = aggregate.parse::<ConversationId>().ok();
-    let account = aggregate.parse::<AccountId>().ok();
-    if conversation.is_none() && account.is_none() {
+/// Where a stream's read starts: at `since` when given (events are stored
+/// in the order they occur, near enough to skip what came before).
+fn start(filter: &Filter) -> ReplayFrom {
+    filter.since.map_or(ReplayFrom::Beginning, ReplayFrom::Time)
+}
+
+/// Every message of both streams as stored now, each with its stream.
+async fn both_streams(
+    store: &EventStore,
+    filter: &Filter,
+) -> anyhow::Result<impl Stream<Item = anyhow::Result<(StreamName, LogMessage)>> + use<>> {
+    let conversations = store
+        .replay(StreamName::Conversations, start(filter))
+        .await?;
+    let ledger = store.replay(StreamName::Ledger, start(filter)).await?;
+    Ok(conversations
+        .map_ok(|m| (StreamName::Conversations, m))
+        .chain(ledger.map_ok(|m| (StreamName::Ledger, m)))
+        .map_err(anyhow::Error::from))
+}
+
+async fn tail(nats_url: &str, filter: &Filter, follow: bool, table: bool) -> anyhow::Result<()> {
+    let store = EventStore::connect(nats_url).await?;
+    let mut rows = Rows::new(table);
+    if !follow {
+        let mut messages = std::pin::pin!(both_streams(&store, filter).await?);
+        while let Some((stream, message)) = messages.try_next().await? {
+            rows.add(stream, &message, filter);
+        }
+        rows.finish();
+        return Ok(());
+    }
+    // Followed events are printed as they come, a table without alignment.
+    let live = futures::stream::select(
+        projector::feed::follow(&store, StreamName::Conversations, 0).await?,
+        projector::feed::follow(&store, StreamName::Ledger, 0).await?,
+    );
+    let mut live = std::pin::pin!(live);
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
+    let mut rows = Rows::new(false);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return Ok(()),
+            next = live.next() => match next {
+                Some(message) => {
+                    let (stream, message) = message?;
+                    rows.add(stream, &message, filter);
+                }
+                None => bail!("the live read of the log ended"),
+            },
+        }
+    }
+}
+
+async fn show(aggregate: &str, nats_url: &str, filter: &Filter, table: bool) -> anyhow::Result<()> {
+    let stream = if aggregate.parse::<ConversationId>().is_ok() {
+        StreamName::Conversations
+    } else if aggregate.parse::<AccountId>().is_ok() {
+        StreamName::Ledger
+    } else {
         bail!(
             "`{aggregate}` is neither a conversation id (24 hex digits) nor an account id (user-<24 hex>, system-<name>)"
         )
-    }
+    };
     let store = EventStore::connect(nats_url).await?;
-    match (conversation, account) {
-        (Some(conversation), _) => {
-            print_all::<ConversationEvent>(&store, conversation, format).await
-        }
-        (None, Some(account)) => print_all::<LedgerEvent>(&store, account, format).await,
-        (None, None) => Ok(()),
-    }
-}
-
-async fn print_all<E: Family>(store: &EventStore, id: E::Id, format: Format) -> anyhow::Result<()> {
-    let loaded = store
-        .load::<E>(id)
-        .await
-        .with_context(|| format!("loading {id}"))?;
-    let mut table = Table::new(&["sequence", "occurred_at", "type", "data"]);
-    for stored in &loaded.events {
-        let raw = stored.envelope.to_raw();
-        match format {
-            Format::Json => print_line(&serde_json::json!({
-                "sequence": stored.sequence,
-                "event": raw,
-            })),
-            Format::Table => table.row(vec![
-                stored.sequence.to_string(),
-                raw.occurred_at.to_rfc3339(),
-                raw.event_type.clone(),
-                raw.data.to_string(),
-            ]),
+    let subject = format!("{}.{aggregate}", stream.subject_prefix());
+    let mut rows = Rows::new(table);
+    let mut messages = std::pin::pin!(
+        store
+            .replay(stream, start(filter))
+            .await
+            .with_context(|| format!("reading {aggregate}"))?
+    );
+    while let Some(message) = messages.try_next().await? {
+        if message.subject == subject {
+            rows.add(stream, &message, filter);
         }
     }
-    table.print_if(format);
+    rows.finish();
     Ok(())
 }
 
-async fn parked(format: Format) -> anyhow::Result<()> {
+async fn stats(nats_url: &str, filter: &Filter, table: bool) -> anyhow::Result<()> {
+    let store = EventStore::connect(nats_url).await?;
+    let mut stats = Stats::default();
+    let mut messages = std::pin::pin!(both_streams(&store, filter).await?);
+    while let Some((stream, message)) = messages.try_next().await? {
+        match message.raw() {
+            Ok(raw) if filter.admits(&raw) => stats.add(stream, &raw),
+            Ok(_) => {}
+            Err(_) => stats.undecodable(stream),
+        }
+    }
+    stats.print(table);
+    Ok(())
+}
+
+/// Printed events: JSON lines at once, or a table at the end.
+struct Rows {
+    table: Option<Table>,
+}
+
+impl Rows {
+    fn new(table: bool) -> Self {
+        Self {
+            table: table.then(|| {
+                Table::new(&[
+                    "stream",
+                    "sequence",
+                    "occurred_at",
+                    "type",
+                    "aggregate",
+                    "data",
+                ])
+            }),
+        }
+    }
+
+    fn add(&mut self, stream: StreamName, message: &LogMessage, filter: &Filter) {
+        let raw = match message.raw() {
+            Ok(raw) if filter.admits(&raw) => raw,
+            Ok(_) => return,
+            Err(error) => {
+                tracing::warn!(sequence = message.sequence, %error, "an undecodable event is left out");
+                return;
+            }
+        };
+        match &mut self.table {
+            Some(table) => table.row(vec![
+                stream.as_str().to_owned(),
+                message.sequence.to_string(),
+                raw.occurred_at.to_rfc3339(),
+                raw.event_type.clone(),
+                raw.aggregate_id.clone(),
+                raw.data.to_string(),
+            ]),
+            None => print_line(&serde_json::json!({
+                "stream": stream.as_str(),
+                "sequence": message.sequence,
+                "event": raw,
+            })),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(table) = &self.table {
+            table.print_if(true);
+        }
+    }
+}
+
+async fn parked(table: bool) -> anyhow::Result<()> {
     let config = projector::Config::from_env();
     let db = projector::connect_database(&config)
         .await
@@ -99,90 +272,28 @@ async fn parked(format: Format) -> anyhow::Result<()> {
         .list()
         .await
         .context("reading the parked events")?;
-    let mut table = Table::new(&["stream", "sequence", "subject", "error"]);
+    let columns = ["stream", "sequence", "subject", "error"];
+    let mut rows = Table::new(&columns);
     for event in &parked {
-        match format {
-            Format::Json => print_line(&relaxed_json(event)),
-            Format::Table => table.row(
-                ["stream", "sequence", "subject", "error"]
-                    .iter()
-                    .map(|key| {
-                        event
-                            .get(*key)
-                            .map(|v| match v {
-                                mongodb::bson::Bson::String(s) => s.clone(),
-                                other => other.to_string(),
-                            })
-                            .unwrap_or_default()
-                    })
-                    .collect(),
-            ),
+        if table {
+            rows.row(columns.iter().map(|key| cell(event, key)).collect());
+        } else {
+            print_line(&Bson::Document(event.clone()).into_relaxed_extjson());
         }
     }
-    table.print_if(format);
+    rows.print_if(table);
     Ok(())
 }
 
-fn relaxed_json(document: &Document) -> serde_json::Value {
-    mongodb::bson::Bson::Document(document.clone()).into_relaxed_extjson()
+fn cell(document: &Document, key: &str) -> String {
+    match document.get(key) {
+        Some(Bson::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
 }
 
 #[allow(clippy::print_stdout)]
-fn print_line(value: &serde_json::Value) {
+pub fn print_line(value: &serde_json::Value) {
     println!("{value}");
-}
-
-/// Rows printed with aligned columns once all are known.
-struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-/// Wider cells are cut, so one long payload keeps the table readable.
-const MAX_CELL: usize = 80;
-
-impl Table {
-    fn new(header: &[&str]) -> Self {
-        Self {
-            header: header.iter().map(|h| (*h).to_owned()).collect(),
-            rows: Vec::new(),
-        }
-    }
-
-    fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(
-            cells
-                .into_iter()
-                .map(|cell| {
-                    if cell.chars().count() > MAX_CELL {
-                        let cut: String = cell.chars().take(MAX_CELL - 1).collect();
-                        format!("{cut}…")
-                    } else {
-                        cell
-                    }
-                })
-                .collect(),
-        );
-    }
-
-    #[allow(clippy::print_stdout)]
-    fn print_if(&self, format: Format) {
-        if format != Format::Table {
-            return;
-        }
-        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
-        for row in &self.rows {
-            for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.chars().count());
-            }
-        }
-        for row in std::iter::once(&self.header).chain(&self.rows) {
-            let line: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, width)| format!("{cell:<width$}"))
-                .collect();
-            println!("{}", line.join("  ").trim_end());
-        }
-    }
 }

@@ -10,14 +10,18 @@
 //!
 //! * [`up`] — `parlor up`.
 //! * [`demo`] — `parlor demo`.
-//! * [`events_cmd`] — `parlor events show|parked`.
+//! * [`events_cmd`] — `parlor events tail|show|stats|parked`, with filters.
+//! * [`event_stats`] — the counts of `parlor events stats`.
+//! * [`table`] — aligned tables for the readable output.
 //! * [`rebuild_cmd`] — `parlor rebuild`.
 //! * [`nats_child`] — nats-server as a child process with a data directory.
 
 mod demo;
+mod event_stats;
 mod events_cmd;
 mod nats_child;
 mod rebuild_cmd;
+mod table;
 mod up;
 
 use std::process::ExitCode;
