@@ -169,9 +169,19 @@ async fn upgrade(
     instance: &str,
 ) -> Result<(), Error> {
     let control = Control::new(db, names::CONVERSATIONS);
+    let checkpoints = checkpoint::Checkpoints::new(db, names::CONVERSATIONS);
     loop {
         let stored = control.state().await?.version;
         if stored >= PROJECTION_VERSION {
+            return Ok(());
+        }
+        let mut written = 0;
+        for stream in eventstore::StreamName::ALL {
+            written += checkpoints.load(stream).await?;
+        }
+        // Nothing was ever projected here: live projection builds it all.
+        if written == 0 && control.lease(instance).await? {
+            control.release(instance, Some(PROJECTION_VERSION)).await?;
             return Ok(());
         }
         tracing::info!(

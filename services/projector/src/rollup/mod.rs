@@ -11,102 +11,25 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime as ChronoTime, Datelike, TimeZone, Utc};
+use chrono::{DateTime as ChronoTime, Utc};
 use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{Bson, DateTime, Document, doc};
+use mongodb::bson::{DateTime, Document, doc};
 use mongodb::{Collection, Database};
 
 use crate::error::Error;
 use crate::metrics::cost_per_minute;
 use crate::names::{self, Names};
-use crate::sketch::LatencySketch;
+
+mod agent;
+mod keys;
+
+use agent::AgentFigures;
+pub use keys::{Day, Touched};
 
 /// USD per million credits (`PARLOR_USD_PER_MILLION_CREDITS`): ElevenLabs'
 /// Creator tier, $22 for 100,000 credits.
 pub const DEFAULT_USD_PER_MILLION_CREDITS: f64 = 220.0;
-/// The value of `analysis.call_successful` that counts as a success.
-const SUCCESS: &str = "success";
-
-/// What a batch touched: the users (with the days and months of their
-/// calls) and the agents whose figures may have changed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Touched {
-    pub days: BTreeSet<(ObjectId, Day)>,
-    pub agents: BTreeSet<String>,
-}
-
-/// A UTC calendar day.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Day {
-    pub year: i32,
-    pub month: u32,
-    pub day: u32,
-}
-
-impl Day {
-    pub fn of(at: DateTime) -> Self {
-        let at = Utc
-            .timestamp_millis_opt(at.timestamp_millis())
-            .single()
-            .unwrap_or_default();
-        Self {
-            year: at.year(),
-            month: at.month(),
-            day: at.day(),
-        }
-    }
-
-    fn month_start(self) -> ChronoTime<Utc> {
-        Utc.with_ymd_and_hms(self.year, self.month, 1, 0, 0, 0)
-            .single()
-            .unwrap_or_default()
-    }
-
-    fn next_month_start(self) -> ChronoTime<Utc> {
-        let (year, month) = if self.month == 12 {
-            (self.year.saturating_add(1), 1)
-        } else {
-            (self.year, self.month + 1)
-        };
-        Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0)
-            .single()
-            .unwrap_or_default()
-    }
-
-    fn start(self) -> ChronoTime<Utc> {
-        Utc.with_ymd_and_hms(self.year, self.month, self.day, 0, 0, 0)
-            .single()
-            .unwrap_or_default()
-    }
-
-    fn day_key(self) -> String {
-        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
-    }
-
-    fn month_key(self) -> String {
-        format!("{:04}-{:02}", self.year, self.month)
-    }
-}
-
-impl Touched {
-    /// Notes a conversation document (before or after a change).
-    pub fn note(&mut self, conversation: &Document) {
-        if let (Ok(user), Ok(started)) = (
-            conversation.get_object_id("userId"),
-            conversation.get_datetime("startedAt"),
-        ) {
-            self.days.insert((user, Day::of(*started)));
-        }
-        if let Ok(agent) = conversation.get_str("agentId") {
-            self.agents.insert(agent.to_owned());
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.days.is_empty() && self.agents.is_empty()
-    }
-}
 
 /// The rollup collections of one target.
 #[derive(Clone, Debug)]
@@ -120,18 +43,18 @@ pub struct Rollups {
 
 /// Sums over some conversations.
 #[derive(Clone, Debug, Default)]
-struct Usage {
-    conversations: i32,
-    seconds: i64,
-    credits: f64,
+pub(crate) struct Usage {
+    pub(crate) conversations: i32,
+    pub(crate) seconds: i64,
+    pub(crate) credits: f64,
     latency_sum_ms: i64,
-    latency_turns: i64,
+    pub(crate) latency_turns: i64,
     conversation_seq: i64,
     ledger_seq: i64,
 }
 
 impl Usage {
-    fn add(&mut self, conversation: &Document) {
+    pub(crate) fn add(&mut self, conversation: &Document) {
         let book = conversation.get_document("projection").ok();
         let seq = |key| book.and_then(|b| b.get_i64(key).ok()).unwrap_or(0);
         self.conversations = self.conversations.saturating_add(1);
@@ -145,11 +68,11 @@ impl Usage {
         self.ledger_seq = self.ledger_seq.max(seq("ledgerSeq"));
     }
 
-    fn as_of(&self) -> Document {
+    pub(crate) fn as_of(&self) -> Document {
         doc! { "conversationSeq": self.conversation_seq, "ledgerSeq": self.ledger_seq }
     }
 
-    fn average_latency(&self) -> f64 {
+    pub(crate) fn average_latency(&self) -> f64 {
         if self.latency_turns <= 0 {
             0.0
         } else {
@@ -341,72 +264,6 @@ impl Rollups {
             }
         }
         Ok(())
-    }
-}
-
-/// One agent's figures while they are summed.
-#[derive(Default)]
-struct AgentFigures {
-    usage: Usage,
-    analyzed: i32,
-    successful: i32,
-    latency: LatencySketch,
-}
-
-impl AgentFigures {
-    fn add(&mut self, conversation: &Document) {
-        self.usage.add(conversation);
-        let verdict = conversation
-            .get_document("metadata")
-            .and_then(|m| m.get_document("analysis"))
-            .and_then(|a| a.get_str("call_successful"));
-        if let Ok(verdict) = verdict {
-            self.analyzed = self.analyzed.saturating_add(1);
-            if verdict == SUCCESS {
-                self.successful = self.successful.saturating_add(1);
-            }
-        }
-        let sketch = conversation.get_document("projection").ok().and_then(|p| {
-            match p.get("latencySketch") {
-                Some(Bson::Binary(binary)) => Some(binary),
-                _ => None,
-            }
-        });
-        if sketch.is_some() {
-            self.latency.merge(&LatencySketch::decode(sketch));
-        }
-    }
-
-    fn to_doc(&self, agent: &str) -> Document {
-        let calls = self.usage.conversations;
-        let per_call = |total: f64| {
-            if calls > 0 {
-                total / f64::from(calls)
-            } else {
-                0.0
-            }
-        };
-        doc! {
-            "agentId": agent,
-            "calls": calls,
-            "analyzed": self.analyzed,
-            "successful": self.successful,
-            "successRate": if self.analyzed > 0 {
-                f64::from(self.successful) / f64::from(self.analyzed)
-            } else {
-                0.0
-            },
-            "averageDuration": per_call(self.usage.seconds as f64),
-            "credits": self.usage.credits,
-            "latency": {
-                "turns": self.usage.latency_turns,
-                "average": self.usage.average_latency(),
-                "p50": self.latency.quantile(0.5),
-                "p90": self.latency.quantile(0.9),
-                "p99": self.latency.quantile(0.99),
-            },
-            "asOf": self.usage.as_of(),
-        }
     }
 }
 
