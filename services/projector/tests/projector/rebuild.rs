@@ -325,3 +325,29 @@ async fn a_dry_run_reports_drift_and_an_as_of_view_stops_at_its_sequence() {
     assert_eq!(audit[0].get_array("messages").map(Vec::len), Ok(1));
     world.finish().await;
 }
+
+#[tokio::test]
+async fn one_rebuild_at_a_time_and_live_copies_see_the_pause() {
+    let world = World::start().await;
+    let control = projector::control::Control::new(&world.db, "conversations");
+    assert!(control.lease("first").await.expect("lease"));
+    assert!(!control.lease("second").await.expect("lease"));
+    assert!(control.lease("first").await.expect("renew"));
+    let before = control.state().await.expect("state");
+    assert!(!before.paused);
+    control.pause("first").await.expect("pause");
+    let paused = control.state().await.expect("state");
+    assert!(paused.paused);
+    assert_ne!(paused.generation, before.generation);
+    let refused = rebuild(&world.store, &world.db).await;
+    assert!(
+        matches!(refused, Err(projector::Error::RebuildBusy { .. })),
+        "{refused:?}"
+    );
+    control.release("first", Some(7)).await.expect("release");
+    let released = control.state().await.expect("state");
+    assert!(!released.paused);
+    assert_eq!(released.version, 7);
+    assert!(control.lease("second").await.expect("lease"));
+    world.finish().await;
+}
