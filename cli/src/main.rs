@@ -14,6 +14,7 @@
 //! * [`event_stats`] — the counts of `parlor events stats`.
 //! * [`table`] — aligned tables for the readable output.
 //! * [`rebuild_cmd`] — `parlor rebuild`.
+//! * [`verify`] — `parlor rebuild --verify`: rebuilt conversations against ElevenLabs' records.
 //! * [`nats_child`] — nats-server as a child process with a data directory.
 
 mod demo;
@@ -23,6 +24,7 @@ mod nats_child;
 mod rebuild_cmd;
 mod table;
 mod up;
+mod verify;
 
 use std::process::ExitCode;
 

@@ -1,6 +1,7 @@
 //! `parlor rebuild`: the read models rebuilt from the event log and swapped
-//! in, or a dry run of it, or an "as of" view for audits; with a progress
-//! bar (events, events/s, ETA) on stderr.
+//! in (optionally verified against ElevenLabs first), or a dry run of it,
+//! or an "as of" view for audits; with a progress bar (events, events/s,
+//! ETA) on stderr.
 
 use std::time::Duration;
 
@@ -11,6 +12,8 @@ use eventstore::{EventStore, ReplayFrom};
 use indicatif::{ProgressBar, ProgressStyle};
 use projector::consumer::Until;
 use projector::rebuild::{self, Options};
+
+use crate::verify::{Verified, Verifier};
 
 #[derive(Args)]
 pub struct RebuildArgs {
@@ -31,6 +34,13 @@ pub struct RebuildArgs {
     /// Report what would change, and change nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Before the swap, compare a sample of rebuilt conversations with
+    /// ElevenLabs' records (ELEVENLABS_API_KEY, ELEVENLABS_BASE_URL).
+    #[arg(long, conflicts_with = "into")]
+    verify: bool,
+    /// How many conversations --verify compares.
+    #[arg(long, default_value_t = 20, requires = "verify")]
+    sample: usize,
 }
 
 /// A position in the log, as the user wrote it.
@@ -89,6 +99,10 @@ fn options(args: &RebuildArgs) -> anyhow::Result<Options> {
 #[allow(clippy::print_stdout)]
 pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
     let options = options(&args)?;
+    let verifier = args
+        .verify
+        .then(|| Verifier::from_env(args.sample))
+        .transpose()?;
     let config = projector::Config::from_env();
     let tuning = projector::Tuning::from_env()?;
     let store = EventStore::connect(&config.nats_url).await?;
@@ -101,12 +115,26 @@ pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
             .context("progress bar template")?,
     );
     bar.enable_steady_tick(Duration::from_millis(200));
-    let rebuilt = rebuild::rebuild_with(&store, &db, tuning, &options, &mut |n| {
-        bar.set_position(n);
-    })
+    let mut verified = None;
+    let check = async |fresh: &str| {
+        if let Some(verifier) = &verifier {
+            verified = Some(verifier.verify(&db, fresh).await);
+        }
+    };
+    let rebuilt = rebuild::rebuild_checked(
+        &store,
+        &db,
+        tuning,
+        &options,
+        &mut |n| bar.set_position(n),
+        check,
+    )
     .await;
     bar.finish_and_clear();
     let rebuilt = rebuilt?;
+    if let Some(verified) = verified {
+        report(&verified.context("verifying against ElevenLabs")?);
+    }
     let per_second = bar.per_sec();
     match (&options.into, options.dry_run) {
         (Some(name), _) => println!(
@@ -131,4 +159,23 @@ pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
         ),
     }
     Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn report(verified: &Verified) {
+    println!(
+        "verified {} conversations against ElevenLabs: {} figures differ, {} records unreachable",
+        verified.checked,
+        verified.mismatches.len(),
+        verified.unreachable.len()
+    );
+    for m in &verified.mismatches {
+        println!(
+            "  {}  {:<9} ours {:>10}  ElevenLabs {:>10}",
+            m.conversation, m.field, m.ours, m.theirs
+        );
+    }
+    for (id, error) in &verified.unreachable {
+        println!("  {id}: {error}");
+    }
 }

@@ -27,6 +27,8 @@ use projector::{Conversations, Projector, Tuning};
 
 const DEFAULT_CALLS: u64 = 200;
 const DEFAULT_MESSAGES: u64 = 500;
+/// Appends awaiting their acks at once: the client bounds those in flight.
+const IN_FLIGHT: usize = 100;
 /// How often the live run's progress is looked at.
 const PACE: Duration = Duration::from_millis(10);
 
@@ -103,6 +105,11 @@ async fn write_log(
                 .with_agent(agent.clone());
             let payload = Envelope::new(meta, event).to_json();
             acks.push(js.publish(format!("conv.{id}"), payload.into()).await?);
+            if acks.len() >= IN_FLIGHT {
+                for ack in acks.drain(..) {
+                    ack.await?;
+                }
+            }
         }
         let account = AccountId::User(user);
         let credits = Credits::new(i64::try_from(messages).unwrap_or(0) * 7);

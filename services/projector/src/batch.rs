@@ -43,6 +43,10 @@ pub struct Applied {
 pub struct Batcher {
     target: Conversations,
     rollups: Rollups,
+    /// When set, rollup keys gather here until [`Batcher::flush_rollups`]
+    /// (a rebuild's private collections: refreshing once at the end reads
+    /// each key's conversations once instead of once per batch).
+    deferred: Option<std::sync::Arc<std::sync::Mutex<Touched>>>,
     ledger: LedgerBook,
     parked: Parked,
     embedded_messages: usize,
@@ -60,10 +64,29 @@ impl Batcher {
         Self {
             target,
             rollups,
+            deferred: None,
             ledger,
             parked,
             embedded_messages: tuning.embedded_messages.max(1),
         }
+    }
+
+    /// Gathers rollup keys instead of refreshing them per batch.
+    pub fn defer_rollups(&mut self) {
+        self.deferred = Some(std::sync::Arc::default());
+    }
+
+    /// Refreshes the rollup keys gathered since the last flush.
+    pub async fn flush_rollups(&self) -> Result<(), Error> {
+        let Some(gathered) = &self.deferred else {
+            return Ok(());
+        };
+        let touched = std::mem::take(
+            &mut *gathered
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        self.rollups.refresh(&touched).await
     }
 
     /// Creates the indexes of every collection the batches write.
@@ -144,7 +167,13 @@ impl Batcher {
                 attempts: MAX_ATTEMPTS,
             });
         }
-        self.rollups.refresh(&touched).await?;
+        match &self.deferred {
+            Some(gathered) => gathered
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend(touched),
+            None => self.rollups.refresh(&touched).await?,
+        }
         self.ledger.book(&posted).await?;
         // An event both projections refused is parked once.
         parked.sort_by_key(|p| (p.stream.as_str(), p.sequence));

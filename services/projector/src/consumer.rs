@@ -82,6 +82,13 @@ impl Projector {
         })
     }
 
+    /// Refreshes rollups once per drain rather than once per batch: for a
+    /// rebuild's private collections, which nothing reads before it ends.
+    pub fn defer_rollups(mut self) -> Self {
+        self.batcher.defer_rollups();
+        self
+    }
+
     pub fn checkpoints(&self) -> &Checkpoints {
         &self.checkpoints
     }
@@ -127,6 +134,7 @@ impl Projector {
                 progress(u64::try_from(read).unwrap_or(u64::MAX));
             }
         }
+        self.batcher.flush_rollups().await?;
         Ok(read)
     }
 

@@ -109,6 +109,20 @@ pub async fn rebuild_with(
     options: &Options,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Rebuilt, Error> {
+    rebuild_checked(store, db, tuning, options, progress, async |_: &str| {}).await
+}
+
+/// [`rebuild_with`], running `before_swap` on the name of the fresh
+/// `conversations` collection once it is built, before anything is swapped
+/// (a verification that reports drift).
+pub async fn rebuild_checked(
+    store: &EventStore,
+    db: &Database,
+    tuning: Tuning,
+    options: &Options,
+    progress: &mut (dyn FnMut(u64) + Send),
+    before_swap: impl AsyncFnOnce(&str),
+) -> Result<Rebuilt, Error> {
     if let Some(name) = &options.into {
         return build_view(store, db, tuning, options, name, progress).await;
     }
@@ -118,7 +132,7 @@ pub async fn rebuild_with(
             target: names::CONVERSATIONS.to_owned(),
         });
     }
-    let outcome = build_and_swap(store, db, tuning, options, &control, progress).await;
+    let outcome = build_and_swap(store, db, tuning, options, &control, progress, before_swap).await;
     let version = match &outcome {
         Ok(_) if !options.dry_run => Some(PROJECTION_VERSION),
         _ => None,
@@ -134,6 +148,7 @@ async fn build_and_swap(
     options: &Options,
     control: &Control,
     progress: &mut (dyn FnMut(u64) + Send),
+    before_swap: impl AsyncFnOnce(&str),
 ) -> Result<Rebuilt, Error> {
     let fresh_names = Names::suffixed(REBUILD_SUFFIX);
     let builder = fresh_projector(store, db, &tuning, &fresh_names).await?;
@@ -141,6 +156,7 @@ async fn build_and_swap(
         events: count(builder.drain_with(Bounds::default(), progress).await?),
         ..Rebuilt::default()
     };
+    before_swap(&fresh_names.of(names::CONVERSATIONS)).await;
     if options.dry_run {
         rebuilt.drift = drift(db, &fresh_names).await?;
         drop_all(db, &fresh_names).await?;
@@ -201,8 +217,9 @@ async fn fresh_projector(
     names: &Names,
 ) -> Result<Projector, Error> {
     drop_all(db, names).await?;
-    let builder =
-        Projector::start_with(store, Conversations::new(db, names), tuning.clone()).await?;
+    let builder = Projector::start_with(store, Conversations::new(db, names), tuning.clone())
+        .await?
+        .defer_rollups();
     builder.checkpoints().reset().await?;
     Ok(builder)
 }

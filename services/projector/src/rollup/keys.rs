@@ -82,7 +82,9 @@ impl Touched {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.days.is_empty() && self.agents.is_empty()
+    /// Adds every key of `other`.
+    pub fn extend(&mut self, other: Touched) {
+        self.days.extend(other.days);
+        self.agents.extend(other.agents);
     }
 }
