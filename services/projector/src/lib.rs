@@ -179,8 +179,13 @@ async fn upgrade(
         for stream in eventstore::StreamName::ALL {
             written += checkpoints.load(stream).await?;
         }
-        // Nothing was ever projected here: live projection builds it all.
-        if written == 0 && control.lease(instance).await? {
+        let documents = db
+            .collection::<mongodb::bson::Document>(names::CONVERSATIONS)
+            .estimated_document_count()
+            .await?;
+        // Nothing was ever projected here (by this build or an older one):
+        // live projection builds it all.
+        if written == 0 && documents == 0 && control.lease(instance).await? {
             control.release(instance, Some(PROJECTION_VERSION)).await?;
             return Ok(());
         }
