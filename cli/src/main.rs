@@ -10,14 +10,18 @@
 //!
 //! * [`up`] — `parlor up`.
 //! * [`demo`] — `parlor demo`.
-//! * [`events_cmd`] — `parlor events <aggregate>`.
+//! * [`events_cmd`] — `parlor events tail|show|stats|parked`, with filters.
+//! * [`event_stats`] — the counts of `parlor events stats`.
+//! * [`table`] — aligned tables for the readable output.
 //! * [`rebuild_cmd`] — `parlor rebuild`.
 //! * [`load_cmd`] — `parlor load`: a stack of its own under `parlor::load`.
+//! * [`verify`] — `parlor rebuild --verify`: rebuilt conversations against ElevenLabs' records.
 //! * [`nats_child`] — nats-server as a child process with a data directory.
 //! * [`reconcile_cmd`], [`ledger_cmd`], [`reprice_cmd`] — `parlor reconcile`,
 //!   `parlor ledger explain`, `parlor reprice`: the ledger's reports.
 
 mod demo;
+mod event_stats;
 mod events_cmd;
 mod ledger_cmd;
 mod load_cmd;
@@ -25,7 +29,9 @@ mod nats_child;
 mod rebuild_cmd;
 mod reconcile_cmd;
 mod reprice_cmd;
+mod table;
 mod up;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -47,21 +53,15 @@ enum Command {
     /// Conversation document and the demo user's balance.
     Demo,
     /// Rebuild the read models from the event log (NATS_URL, MONGODB_URI,
-    /// MONGODB_DATABASE), swapping the new `conversations` in at the end.
-    /// Stop the projector first for an exact result.
-    Rebuild,
+    /// MONGODB_DATABASE) and swap them in; safe while projectors run.
+    Rebuild(rebuild_cmd::RebuildArgs),
+    /// Inspect the log: one aggregate's events, or the events the
+    /// projector parked.
+    Events(events_cmd::EventsArgs),
     /// Drive simulated calls (some abusive) through a stack of its own and
     /// print relay latency against a direct baseline, events/s, projector
     /// lag and the ledger's trial balance.
     Load(load_cmd::LoadArgs),
-    /// Print the events of one conversation (24-hex id) or account
-    /// (`user-<id>`, `system-<name>`), one JSON envelope per line.
-    Events {
-        aggregate: String,
-        /// NATS server holding the log.
-        #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
-        nats_url: String,
-    },
     /// Reconcile the ledger against ElevenLabs' reports (JSON or CSV).
     Reconcile(reconcile_cmd::Args),
     /// Inspect the ledger.
@@ -81,12 +81,9 @@ async fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Up => up::run(up::UpConfig::from_env()).await,
         Command::Demo => demo::run().await,
-        Command::Rebuild => rebuild_cmd::run().await,
+        Command::Rebuild(args) => rebuild_cmd::run(args).await,
+        Command::Events(args) => events_cmd::run(args).await,
         Command::Load(args) => load_cmd::run(args).await,
-        Command::Events {
-            aggregate,
-            nats_url,
-        } => events_cmd::run(&aggregate, &nats_url).await,
         Command::Reconcile(args) => reconcile_cmd::run(args).await,
         Command::Ledger(args) => ledger_cmd::run(args).await,
         Command::Reprice(args) => reprice_cmd::run(args).await,

@@ -1,139 +1,222 @@
-//! From log messages to documents: decoding, routing to the conversation a
-//! message is about, and the two durable subscriptions that feed the live
-//! collection, driven step by step (tests) or until shutdown (service).
+//! The live projection: both streams from their checkpoints, in batches of
+//! whatever has arrived (up to a limit), each batch written and then
+//! checkpointed. Driven until caught up (tests, rebuilds) or until shutdown
+//! (the service).
+//!
+//! Copies need no coordination: each reads both streams in order and
+//! writes under optimistic concurrency, so a copy that loses a race reloads
+//! and finds the events applied. Two copies make the same documents as one.
+//! Before each batch a live copy checks the target's [`Control`]: while a
+//! rebuild swaps collections in it waits, then resumes from the checkpoints.
 
 use std::future::Future;
 
-use eventstore::{
-    EventStore, HandlerError, LogMessage, Step, StreamName, Subscription, SubscriptionConfig,
-};
-use futures::FutureExt;
+use eventstore::{EventStore, LogMessage, ReplayFrom, StreamName};
+use futures::{StreamExt, TryStreamExt};
 
+use crate::batch::{Applied, Batcher};
+use crate::checkpoint::Checkpoints;
+use crate::config::Tuning;
+use crate::control::Control;
 use crate::error::Error;
-use crate::route::Routed;
+use crate::feed;
 use crate::store::Conversations;
 
-/// The durable consumer on CONVERSATIONS.
-pub const CONVERSATIONS_DURABLE: &str = "projector-conversations";
-/// The durable consumer on LEDGER.
-pub const LEDGER_DURABLE: &str = "projector-ledger";
-/// Steps a drain takes at most before reporting it never caught up.
-pub const MAX_DRAIN_STEPS: usize = 100_000;
-
-/// Projects one message of `stream` into `target`; true when a document changed.
-pub async fn project(
-    target: &Conversations,
-    stream: StreamName,
-    message: &LogMessage,
-) -> Result<bool, Error> {
-    let Some(routed) = Routed::decode(stream, message) else {
-        return Ok(false);
-    };
-    target
-        .update(
-            routed.id(),
-            || routed.new_document(),
-            |doc| routed.apply(doc),
-        )
-        .await
+/// The projector of one target collection.
+pub struct Projector {
+    store: EventStore,
+    batcher: Batcher,
+    checkpoints: Checkpoints,
+    control: Control,
+    tuning: Tuning,
 }
 
-/// The projector's two subscriptions, feeding the live collection.
-pub struct Projector {
-    conversations: Subscription,
-    ledger: Subscription,
-    target: Conversations,
+/// Where a bounded drain starts and stops.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bounds {
+    /// Where each stream starts when there is no checkpoint yet.
+    pub from: Option<ReplayFrom>,
+    /// The last event of each stream to project, by sequence or time.
+    pub until: Option<Until>,
+}
+
+/// The end of an "as of" view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Until {
+    /// Stream sequences up to this one (of each stream).
+    Sequence(u64),
+    /// Events that occurred up to this time.
+    Time(chrono::DateTime<chrono::Utc>),
+}
+
+impl Until {
+    fn admits(self, message: &LogMessage) -> bool {
+        match self {
+            Self::Sequence(last) => message.sequence <= last,
+            Self::Time(last) => message.raw().is_ok_and(|raw| raw.occurred_at <= last),
+        }
+    }
 }
 
 impl Projector {
-    /// Ensures the collection's indexes and joins both durable consumers.
+    /// Ensures the target's indexes; projects with the default tuning.
     pub async fn start(store: &EventStore, target: Conversations) -> Result<Self, Error> {
-        target.ensure_indexes().await?;
-        let conversations = store
-            .subscribe(SubscriptionConfig::new(
-                StreamName::Conversations,
-                CONVERSATIONS_DURABLE,
-            ))
-            .await?;
-        let ledger = store
-            .subscribe(SubscriptionConfig::new(StreamName::Ledger, LEDGER_DURABLE))
-            .await?;
+        Self::start_with(store, target, Tuning::default()).await
+    }
+
+    pub async fn start_with(
+        store: &EventStore,
+        target: Conversations,
+        tuning: Tuning,
+    ) -> Result<Self, Error> {
+        let checkpoints = Checkpoints::new(target.database(), target.name());
+        let control = Control::new(target.database(), target.name());
+        let batcher = Batcher::new(target, &tuning);
+        batcher.ensure_indexes().await?;
         Ok(Self {
-            conversations,
-            ledger,
-            target,
+            store: store.clone(),
+            batcher,
+            checkpoints,
+            control,
+            tuning,
         })
     }
 
-    /// Projects what is waiting on each stream now, without waiting for more.
-    pub async fn step(&self) -> Result<[Step; 2], Error> {
-        let conversations = self
-            .conversations
-            .step(handler(&self.target, StreamName::Conversations))
-            .await?;
-        let ledger = self
-            .ledger
-            .step(handler(&self.target, StreamName::Ledger))
-            .await?;
-        Ok([conversations, ledger])
+    /// Refreshes rollups once per drain rather than once per batch: for a
+    /// rebuild's private collections, which nothing reads before it ends.
+    pub fn defer_rollups(mut self) -> Self {
+        self.batcher.defer_rollups();
+        self
     }
 
-    /// Steps until both streams are caught up; returns the events handled.
-    /// A failing event stops the drain with [`Error::Stalled`].
+    pub fn checkpoints(&self) -> &Checkpoints {
+        &self.checkpoints
+    }
+
+    pub fn control(&self) -> &Control {
+        &self.control
+    }
+
+    /// Projects what is stored now on both streams, from the checkpoints,
+    /// without waiting for more; returns the events read.
     pub async fn drain(&self) -> Result<usize, Error> {
-        let mut handled = 0;
-        for _ in 0..MAX_DRAIN_STEPS {
-            let steps = self.step().await?;
-            for (step, durable) in steps.iter().zip([CONVERSATIONS_DURABLE, LEDGER_DURABLE]) {
-                match *step {
-                    Step::Advanced(n) => handled += n,
-                    Step::CaughtUp => {}
-                    Step::Failed { handled } => {
-                        return Err(Error::Stalled {
-                            durable: durable.to_owned(),
-                            handled,
-                        });
-                    }
+        self.drain_with(Bounds::default(), &mut |_| {}).await
+    }
+
+    /// [`drain`](Self::drain) within `bounds`, telling `progress` the
+    /// events read so far after each batch.
+    pub async fn drain_with(
+        &self,
+        bounds: Bounds,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<usize, Error> {
+        let mut read = 0;
+        for stream in StreamName::ALL {
+            let from = match (self.checkpoints.load(stream).await?, bounds.from) {
+                (0, Some(from)) => from,
+                (after, _) => ReplayFrom::Sequence(after.saturating_add(1)),
+            };
+            let messages = self
+                .store
+                .replay(stream, from)
+                .await?
+                .map_err(Error::from)
+                .try_take_while(|message| {
+                    let admitted = bounds.until.is_none_or(|until| until.admits(message));
+                    futures::future::ready(Ok(admitted))
+                })
+                .map_ok(|message| (stream, message));
+            let mut chunks = std::pin::pin!(messages.try_chunks(self.tuning.batch_events));
+            while let Some(chunk) = chunks.next().await {
+                let chunk = chunk.map_err(|e| e.1)?;
+                read += chunk.len();
+                self.write(&chunk).await?;
+                progress(u64::try_from(read).unwrap_or(u64::MAX));
+            }
+        }
+        self.batcher.flush_rollups().await?;
+        Ok(read)
+    }
+
+    /// Projects both streams as events arrive until `shutdown` completes.
+    /// A failed read or write is retried from the checkpoints after
+    /// [`Tuning::retry_delay`]; nothing read is skipped.
+    pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+        tokio::pin!(shutdown);
+        loop {
+            let outcome = tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                outcome = self.follow() => outcome,
+            };
+            if let Err(error) = outcome {
+                tracing::warn!(%error, "projection interrupted; resuming from the checkpoints");
+            }
+            tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                () = tokio::time::sleep(self.tuning.retry_delay) => {}
+            }
+        }
+    }
+
+    /// Follows both streams from the checkpoints until a read or write
+    /// fails or a rebuild pauses or swaps the target.
+    async fn follow(&self) -> Result<(), Error> {
+        let generation = loop {
+            let state = self.control.state().await?;
+            if !state.paused {
+                break state.generation;
+            }
+            tokio::time::sleep(self.tuning.retry_delay).await;
+        };
+        let conversations = self.checkpoints.load(StreamName::Conversations).await?;
+        let ledger = self.checkpoints.load(StreamName::Ledger).await?;
+        let merged = futures::stream::select(
+            feed::follow(&self.store, StreamName::Conversations, conversations).await?,
+            feed::follow(&self.store, StreamName::Ledger, ledger).await?,
+        );
+        let mut merged = std::pin::pin!(merged);
+        while let Some(first) = merged.next().await {
+            // Under load the batch fills at once; when quiet, an event waits
+            // at most `batch_linger` for company.
+            let mut chunk = vec![first?];
+            let deadline = tokio::time::Instant::now() + self.tuning.batch_linger;
+            while chunk.len() < self.tuning.batch_events {
+                match tokio::time::timeout_at(deadline, merged.next()).await {
+                    Ok(Some(next)) => chunk.push(next?),
+                    Ok(None) | Err(_) => break,
                 }
             }
-            if steps == [Step::CaughtUp, Step::CaughtUp] {
-                return Ok(handled);
+            let state = self.control.state().await?;
+            if state.paused || state.generation != generation {
+                return Err(Error::Swapped);
             }
+            self.write(&chunk).await?;
         }
-        Err(Error::Stalled {
-            durable: "projector".to_owned(),
-            handled,
+        Err(Error::Feed {
+            stream: "both",
+            message: "the live read ended".to_owned(),
         })
     }
 
-    /// Projects both streams until `shutdown` completes.
-    pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
-        let shutdown = shutdown.shared();
-        // Either loop failing stops both: the service then exits and restarts.
-        tokio::try_join!(
-            self.conversations.run(
-                shutdown.clone(),
-                handler(&self.target, StreamName::Conversations)
-            ),
-            self.ledger
-                .run(shutdown, handler(&self.target, StreamName::Ledger)),
-        )?;
-        Ok(())
-    }
-}
-
-/// The subscription handler projecting `stream` into `target`.
-fn handler(
-    target: &Conversations,
-    stream: StreamName,
-) -> impl FnMut(LogMessage) -> futures::future::BoxFuture<'static, Result<(), HandlerError>> {
-    let target = target.clone();
-    move |message| {
-        let target = target.clone();
-        async move {
-            project(&target, stream, &message).await?;
-            Ok(())
+    /// Writes one batch, then moves each stream's checkpoint past it.
+    async fn write(&self, chunk: &[(StreamName, LogMessage)]) -> Result<Applied, Error> {
+        let applied = self.batcher.apply(chunk).await?;
+        for stream in StreamName::ALL {
+            let last = chunk
+                .iter()
+                .filter(|(s, _)| *s == stream)
+                .map(|(_, m)| m.sequence)
+                .max();
+            if let Some(last) = last {
+                self.checkpoints.advance(stream, last).await?;
+            }
         }
-        .boxed()
+        tracing::debug!(
+            events = applied.events,
+            documents = applied.documents,
+            parked = applied.parked,
+            "batch projected"
+        );
+        Ok(applied)
     }
 }

@@ -46,6 +46,64 @@ pub struct ConversationDoc {
     pub metrics: Metrics,
     pub metadata: Option<Document>,
     pub projection: Projection,
+    /// What applying events left for the writer besides this document; never stored.
+    #[serde(skip)]
+    pub pending: Pending,
+}
+
+/// `agentId` until an event names the agent: a ledger event can be
+/// projected before its conversation's first event, and Prisma's `String`
+/// must never be empty for dashboards that group by agent.
+pub const UNKNOWN_AGENT: &str = "unknown";
+
+/// Messages beyond this many live only in `conversation_messages`, so a
+/// document stays far below MongoDB's 16 MB however long the call.
+pub const DEFAULT_EMBEDDED_MESSAGES: usize = 500;
+
+/// The writer's side of applying events: how many messages to embed, and
+/// the changes to overflowed messages still to be written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pending {
+    pub embedded_messages: usize,
+    pub overflow: Vec<OverflowOp>,
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Self {
+            embedded_messages: DEFAULT_EMBEDDED_MESSAGES,
+            overflow: Vec::new(),
+        }
+    }
+}
+
+/// A change to the messages kept outside the document, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OverflowOp {
+    /// Message number `index` (0-based, across the whole call) was said.
+    Said {
+        index: i64,
+        message: Message,
+        event_id: Option<i64>,
+    },
+    /// The agent message found by `at` now reads `text`; when `original`
+    /// is given, only if it still reads that.
+    Corrected {
+        at: OverflowRef,
+        original: Option<String>,
+        text: String,
+    },
+    /// The agent message found by `at` was cut off.
+    Interrupted { at: OverflowRef },
+    /// Every overflowed message is gone (a submitted transcript replaced them).
+    Cleared,
+}
+
+/// How an overflowed agent message is found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OverflowRef {
+    EventId(i64),
+    Index(i64),
 }
 
 /// One line said in the call.
@@ -60,6 +118,9 @@ pub struct Message {
     pub latency_ms: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<bool>,
+    /// [`crate::sentiment::score`] of the text; Prisma ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<f64>,
 }
 
 /// Figures derived from the messages, the charge and the duration.
@@ -80,8 +141,8 @@ pub struct Metrics {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Projection {
-    /// Bumped on every write: the optimistic-concurrency token between the
-    /// two stream consumers (and projector copies) writing one document.
+    /// What the document has applied, as one number (see
+    /// [`Projection::applied_version`]).
     pub version: i64,
     /// The last CONVERSATIONS stream sequence applied (0: none).
     pub conversation_seq: i64,
@@ -96,6 +157,35 @@ pub struct Projection {
     /// ElevenLabs' `event_id` of each message (null for user messages), in
     /// step with `messages`, to match corrections and interruptions.
     pub message_event_ids: Vec<Option<i64>>,
+    /// Messages said in the whole call, embedded or overflowed.
+    #[serde(default)]
+    pub messages_total: i64,
+    /// Sum and count of the agent turns that have a latency.
+    #[serde(default)]
+    pub latency_sum_ms: i64,
+    #[serde(default)]
+    pub latency_turns: i64,
+    /// Index (across the call) of the last agent message.
+    #[serde(default)]
+    pub last_agent_index: Option<i64>,
+    /// Sum and count of the user messages' sentiment scores.
+    #[serde(default)]
+    pub user_sentiment_sum: f64,
+    #[serde(default)]
+    pub user_sentiment_count: i64,
+    /// The call's turn latencies ([`crate::sketch`]), merged per agent.
+    #[serde(default)]
+    pub latency_sketch: Option<bson::Binary>,
+}
+
+impl Projection {
+    /// The sum of the last sequences applied from each stream: it grows
+    /// with every change and depends only on what was applied, never on
+    /// how events were batched, so two copies, or a rebuild, reach the
+    /// same version for the same document.
+    pub fn applied_version(&self) -> i64 {
+        self.conversation_seq.saturating_add(self.ledger_seq)
+    }
 }
 
 impl ConversationDoc {
@@ -104,7 +194,7 @@ impl ConversationDoc {
         Self {
             id: ObjectId::from_bytes(id.bytes()),
             user_id: user.map_or_else(placeholder_user, |u| ObjectId::from_bytes(u.bytes())),
-            agent_id: String::new(),
+            agent_id: UNKNOWN_AGENT.to_owned(),
             transcript: String::new(),
             duration: 0,
             cost: 0.0,
@@ -115,6 +205,7 @@ impl ConversationDoc {
             metrics: Metrics::default(),
             metadata: None,
             projection: Projection::default(),
+            pending: Pending::default(),
         }
     }
 
@@ -149,7 +240,28 @@ impl ConversationDoc {
         // Exact: a call's credits are far below 2^53.
         let credits = self.credits() as f64;
         self.cost = credits;
-        self.metrics = metrics::compute(&self.messages, credits, self.duration);
+        self.metrics = metrics::compute(&self.projection, credits, self.duration);
+        let analysis = self
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get_document("analysis").ok());
+        if let Some(sentiment) = crate::sentiment::of_conversation(
+            analysis,
+            self.projection.user_sentiment_sum,
+            self.projection.user_sentiment_count,
+        ) {
+            self.set_metadata("sentiment", sentiment);
+        }
+        if self.projection.messages_total > len_i64(self.messages.len()) {
+            let overflowed = self.projection.messages_total - len_i64(self.messages.len());
+            self.set_metadata(
+                "messages_overflow",
+                bson::doc! {
+                    "collection": crate::names::CONVERSATION_MESSAGES,
+                    "count": overflowed,
+                },
+            );
+        }
     }
 
     /// Sets the metadata field `key`, creating the object on first use.
@@ -173,6 +285,11 @@ impl ConversationDoc {
 /// one arrives first. All zeros, never a real user's id.
 fn placeholder_user() -> ObjectId {
     ObjectId::from_bytes([0; 12])
+}
+
+/// A length as an `i64`, saturating.
+pub fn len_i64(len: usize) -> i64 {
+    i64::try_from(len).unwrap_or(i64::MAX)
 }
 
 /// Milliseconds to an `i32`, saturating instead of wrapping.
@@ -199,7 +316,10 @@ mod tests {
             .expect("serialises");
         assert!(matches!(doc.get("_id"), Some(Bson::ObjectId(_))));
         assert!(matches!(doc.get("userId"), Some(Bson::ObjectId(_))));
-        assert_eq!(doc.get("agentId"), Some(&Bson::String(String::new())));
+        assert_eq!(
+            doc.get("agentId"),
+            Some(&Bson::String(UNKNOWN_AGENT.into()))
+        );
         assert_eq!(doc.get("transcript"), Some(&Bson::String(String::new())));
         assert_eq!(doc.get("duration"), Some(&Bson::Int32(0)));
         assert_eq!(doc.get("cost"), Some(&Bson::Double(0.0)));
@@ -225,6 +345,7 @@ mod tests {
             at: DateTime::from_millis(0),
             latency_ms: None,
             interrupted: None,
+            sentiment: None,
         };
         let doc = bson::to_document(&message).expect("serialises");
         assert_eq!(doc.get("timeInCallSecs"), Some(&Bson::Int32(3)));

@@ -6,10 +6,12 @@ use mongodb::bson;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
     EventLog(#[from] eventstore::Error),
     #[error("mongodb: {0}")]
     Mongo(#[from] mongodb::error::Error),
-    #[error("encoding a conversation document: {0}")]
+    #[error("encoding a document: {0}")]
     Encode(#[from] bson::ser::Error),
     /// A stored document is not in the shape this projector writes; a
     /// rebuild replaces it.
@@ -18,10 +20,23 @@ pub enum Error {
         id: ConversationId,
         source: bson::de::Error,
     },
-    /// Other writers kept changing the document between read and write.
+    /// MongoDB refused one write of a batch for a reason other than a race.
+    #[error("mongodb refused a write (code {code}): {message}")]
+    WriteRefused { code: i32, message: String },
+    /// Other writers kept changing a document between read and write.
     #[error("conversation {id}: still contended after {attempts} attempts")]
     Contended { id: ConversationId, attempts: usize },
-    /// An event handler failed during a drain; the event will be redelivered.
-    #[error("{durable}: an event failed after {handled} were projected")]
-    Stalled { durable: String, handled: usize },
+    /// A rebuild paused or swapped the target; live projection resumes
+    /// from the checkpoints it left.
+    #[error("the target is being rebuilt")]
+    Swapped,
+    /// Another rebuild of the target is under way.
+    #[error("another rebuild of {target} is under way")]
+    RebuildBusy { target: String },
+    /// Reading a stream live failed.
+    #[error("reading {stream} live: {message}")]
+    Feed {
+        stream: &'static str,
+        message: String,
+    },
 }

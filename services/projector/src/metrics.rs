@@ -1,7 +1,7 @@
 //! The `metrics` object and the rounding of durations: pure arithmetic
 //! that never yields NaN or infinity.
 
-use crate::document::{Message, Metrics, role};
+use crate::document::{Metrics, Projection};
 
 /// Milliseconds to whole seconds, rounded to the nearest (half up),
 /// saturating at `i32::MAX`.
@@ -10,26 +10,19 @@ pub fn whole_seconds(duration_ms: i64) -> i32 {
     i32::try_from(secs).unwrap_or(i32::MAX)
 }
 
-/// Metrics of a call with these messages, costing `credits`, lasting
-/// `duration_secs` seconds.
-pub fn compute(messages: &[Message], credits: f64, duration_secs: i32) -> Metrics {
-    let latencies: Vec<i32> = messages
-        .iter()
-        .filter(|m| m.role == role::AGENT)
-        .filter_map(|m| m.latency_ms)
-        .collect();
-    let total_latency = latencies
-        .iter()
-        .fold(0i32, |sum, &ms| sum.saturating_add(ms.max(0)));
-    let average_latency = if latencies.is_empty() {
+/// Metrics of a call with the counts `book` keeps (so overflowed messages
+/// count too), costing `credits`, lasting `duration_secs` seconds.
+pub fn compute(book: &Projection, credits: f64, duration_secs: i32) -> Metrics {
+    let total_latency = i32::try_from(book.latency_sum_ms.max(0)).unwrap_or(i32::MAX);
+    let average_latency = if book.latency_turns <= 0 {
         0.0
     } else {
-        f64::from(total_latency) / latencies.len() as f64
+        book.latency_sum_ms as f64 / book.latency_turns as f64
     };
     Metrics {
         total_latency,
         average_latency,
-        message_count: i32::try_from(messages.len()).unwrap_or(i32::MAX),
+        message_count: i32::try_from(book.messages_total.max(0)).unwrap_or(i32::MAX),
         credits_used: credits,
         cost_per_minute: cost_per_minute(credits, duration_secs),
     }
@@ -50,31 +43,17 @@ pub fn cost_per_minute(credits: f64, duration_secs: i32) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use mongodb::bson::DateTime;
-
     use super::*;
-
-    fn message(role: &str, latency_ms: Option<i32>) -> Message {
-        Message {
-            role: role.into(),
-            message: "x".into(),
-            time_in_call_secs: 0,
-            at: DateTime::from_millis(0),
-            latency_ms,
-            interrupted: None,
-        }
-    }
 
     #[test]
     fn latency_is_summed_and_averaged_over_agent_turns_that_have_one() {
-        let messages = [
-            message(role::AGENT, None),
-            message(role::USER, None),
-            message(role::AGENT, Some(400)),
-            message(role::USER, None),
-            message(role::AGENT, Some(700)),
-        ];
-        let metrics = compute(&messages, 12.0, 90);
+        let book = Projection {
+            messages_total: 5,
+            latency_sum_ms: 1100,
+            latency_turns: 2,
+            ..Projection::default()
+        };
+        let metrics = compute(&book, 12.0, 90);
         assert_eq!(metrics.total_latency, 1100);
         assert_eq!(metrics.average_latency, 550.0);
         assert_eq!(metrics.message_count, 5);
@@ -86,7 +65,7 @@ mod tests {
     fn a_zero_length_call_costs_zero_per_minute() {
         assert_eq!(cost_per_minute(10.0, 0), 0.0);
         assert_eq!(cost_per_minute(0.0, 0), 0.0);
-        let metrics = compute(&[], 0.0, 0);
+        let metrics = compute(&Projection::default(), 0.0, 0);
         assert_eq!(metrics.average_latency, 0.0);
         assert_eq!(metrics.cost_per_minute, 0.0);
     }

@@ -1,170 +1,295 @@
-//! Blue/green rebuild: project the whole log into a fresh collection, swap
-//! it in with `renameCollection … dropTarget`, then replay what arrived
-//! meanwhile into the live collection (idempotent, so overlap is harmless).
+//! Blue/green rebuild: project the log into fresh collections (suffix
+//! `_rebuild`) with the same batches as the live projection while the live
+//! ones keep serving, then pause live copies, catch the fresh collections
+//! up, swap every one of them in with `renameCollection … dropTarget`, hand
+//! over the checkpoints and record the projection version. Live copies
+//! resume from there, so events written during the swap are projected
+//! once, in order.
 //!
-//! Before the swap only the rebuild writes the fresh collection, so it
-//! holds documents in memory (up to [`MAX_HELD_DOCUMENTS`]) and writes each
-//! once per batch instead of twice per event.
+//! A dry run builds the fresh collections, reports how they differ from the
+//! live ones and drops them. An "as of" build projects up to a sequence or
+//! time (optionally from one) into collections of its own name, kept for
+//! audits and never swapped in.
 //!
-//! While a projector runs, an event it applies to the new collection in the
-//! instant between the swap and the catch-up can make the catch-up skip
-//! earlier events of the same conversation (each document keeps only the
-//! last sequence per stream). For an exact result, rebuild with the
-//! projector stopped.
+//! A rebuild killed at any point leaves the live collections as they were
+//! (or swapped whole); the next rebuild starts over.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-
-use events::ConversationId;
-use futures::TryStreamExt;
-use mongodb::Database;
-use mongodb::bson::doc;
 
 use eventstore::{EventStore, ReplayFrom, StreamName};
+use futures::TryStreamExt;
+use mongodb::Database;
+use mongodb::bson::{Document, doc};
 
-use crate::consumer::project;
-use crate::document::ConversationDoc;
+use crate::checkpoint::Checkpoints;
+use crate::config::Tuning;
+use crate::consumer::{Bounds, Projector, Until};
+use crate::control::{Control, PAUSE_GRACE, PROJECTION_VERSION};
 use crate::error::Error;
-use crate::route::Routed;
-use crate::store::{COLLECTION, Conversations};
+use crate::names::{self, Names};
+use crate::store::Conversations;
 
-/// Where a rebuild projects before the swap; dropped first if a previous
-/// rebuild left it behind.
-pub const REBUILD_COLLECTION: &str = "conversations_rebuild";
-/// Documents a rebuild holds in memory before writing them out.
-pub const MAX_HELD_DOCUMENTS: usize = 5_000;
+/// The suffix of the collections a rebuild projects into before the swap;
+/// dropped first if a previous rebuild left them behind.
+pub const REBUILD_SUFFIX: &str = "_rebuild";
+
+/// What to rebuild, and how.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Report the differences instead of swapping.
+    pub dry_run: bool,
+    /// Build an "as of" view into collections suffixed `_<name>`.
+    pub into: Option<String>,
+    /// With `into`: where each stream starts.
+    pub from: Option<ReplayFrom>,
+    /// With `into`: the last event (sequence or time) to project.
+    pub to: Option<Until>,
+    /// Who holds the rebuild lease (a projector instance, or the CLI).
+    pub holder: String,
+}
+
+/// How the fresh collections differ from the live ones, per collection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Drift {
+    pub collection: String,
+    pub added: u64,
+    pub removed: u64,
+    pub changed: u64,
+}
 
 /// What a rebuild did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Rebuilt {
-    /// Events read from both streams, before and after the swap.
+    /// Events read from both streams, before and after the pause.
     pub events: u64,
-    /// Events that changed a document.
-    pub changes: u64,
+    /// For a dry run, what would change.
+    pub drift: Vec<Drift>,
 }
 
-/// Rebuilds `conversations` in `db` from the event log.
+/// Rebuilds every read model in `db` from the event log and swaps it in.
 pub async fn rebuild(store: &EventStore, db: &Database) -> Result<Rebuilt, Error> {
-    rebuild_holding(store, db, MAX_HELD_DOCUMENTS).await
+    let options = Options {
+        holder: "rebuild".to_owned(),
+        ..Options::default()
+    };
+    rebuild_with(store, db, Tuning::default(), &options, &mut |_| {}).await
 }
 
-/// [`rebuild`], holding at most `max_held` documents in memory at once.
-pub async fn rebuild_holding(
+/// Events stored in both streams now: what a full rebuild reads.
+pub async fn log_size(store: &EventStore) -> Result<u64, Error> {
+    let js = async_nats::jetstream::new(store.client().clone());
+    let mut total = 0_u64;
+    for stream in StreamName::ALL {
+        let info = js
+            .get_stream(stream.as_str())
+            .await
+            .map_err(|e| Error::Feed {
+                stream: stream.as_str(),
+                message: e.to_string(),
+            })?
+            .info()
+            .await
+            .map_err(|e| Error::Feed {
+                stream: stream.as_str(),
+                message: e.to_string(),
+            })?
+            .state
+            .messages;
+        total = total.saturating_add(info);
+    }
+    Ok(total)
+}
+
+/// [`rebuild`] as `options` say, batched by `tuning`, telling `progress`
+/// the events read so far.
+pub async fn rebuild_with(
     store: &EventStore,
     db: &Database,
-    max_held: usize,
+    tuning: Tuning,
+    options: &Options,
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Rebuilt, Error> {
-    let fresh = Conversations::new(db, REBUILD_COLLECTION);
-    fresh.collection().drop().await?;
-    fresh.ensure_indexes().await?;
-    let mut rebuilt = Rebuilt::default();
-    let mut held = Held::new(&fresh, max_held.max(1));
-    let mut next = [ReplayFrom::Beginning; 2];
-    for (stream, from) in StreamName::ALL.into_iter().zip(&mut next) {
-        let mut messages = std::pin::pin!(store.replay(stream, *from).await?);
-        while let Some(message) = messages.try_next().await? {
-            rebuilt.events += 1;
-            *from = ReplayFrom::Sequence(message.sequence.saturating_add(1));
-            if let Some(routed) = Routed::decode(stream, &message)
-                && held.apply(&routed).await?
-            {
-                rebuilt.changes += 1;
-            }
-        }
+    rebuild_checked(store, db, tuning, options, progress, async |_: &str| {}).await
+}
+
+/// [`rebuild_with`], running `before_swap` on the name of the fresh
+/// `conversations` collection once it is built, before anything is swapped
+/// (a verification that reports drift).
+pub async fn rebuild_checked(
+    store: &EventStore,
+    db: &Database,
+    tuning: Tuning,
+    options: &Options,
+    progress: &mut (dyn FnMut(u64) + Send),
+    before_swap: impl AsyncFnOnce(&str),
+) -> Result<Rebuilt, Error> {
+    if let Some(name) = &options.into {
+        return build_view(store, db, tuning, options, name, progress).await;
     }
-    held.flush().await?;
-    db.client()
-        .database("admin")
-        .run_command(doc! {
-            "renameCollection": format!("{}.{REBUILD_COLLECTION}", db.name()),
-            "to": format!("{}.{COLLECTION}", db.name()),
-            "dropTarget": true,
-        })
+    let control = Control::new(db, names::CONVERSATIONS);
+    if !control.lease(&options.holder).await? {
+        return Err(Error::RebuildBusy {
+            target: names::CONVERSATIONS.to_owned(),
+        });
+    }
+    let outcome = build_and_swap(store, db, tuning, options, &control, progress, before_swap).await;
+    let version = match &outcome {
+        Ok(_) if !options.dry_run => Some(PROJECTION_VERSION),
+        _ => None,
+    };
+    control.release(&options.holder, version).await?;
+    outcome
+}
+
+async fn build_and_swap(
+    store: &EventStore,
+    db: &Database,
+    tuning: Tuning,
+    options: &Options,
+    control: &Control,
+    progress: &mut (dyn FnMut(u64) + Send),
+    before_swap: impl AsyncFnOnce(&str),
+) -> Result<Rebuilt, Error> {
+    let fresh_names = Names::suffixed(REBUILD_SUFFIX);
+    let builder = fresh_projector(store, db, &tuning, &fresh_names).await?;
+    let mut rebuilt = Rebuilt {
+        events: count(builder.drain_with(Bounds::default(), progress).await?),
+        ..Rebuilt::default()
+    };
+    before_swap(&fresh_names.of(names::CONVERSATIONS)).await;
+    if options.dry_run {
+        rebuilt.drift = drift(db, &fresh_names).await?;
+        drop_all(db, &fresh_names).await?;
+        builder.checkpoints().reset().await?;
+        return Ok(rebuilt);
+    }
+    control.pause(&options.holder).await?;
+    // Batches live copies began before they saw the pause land first.
+    tokio::time::sleep(PAUSE_GRACE).await;
+    let done = rebuilt.events;
+    let caught_up = builder
+        .drain_with(Bounds::default(), &mut |n| progress(done.saturating_add(n)))
         .await?;
-    let live = Conversations::live(db);
-    for (stream, from) in StreamName::ALL.into_iter().zip(next) {
-        let mut messages = std::pin::pin!(store.replay(stream, from).await?);
-        while let Some(message) = messages.try_next().await? {
-            rebuilt.events += 1;
-            if project(&live, stream, &message).await? {
-                rebuilt.changes += 1;
-            }
-        }
+    rebuilt.events = rebuilt.events.saturating_add(count(caught_up));
+    swap(db, &fresh_names).await?;
+    let live = Checkpoints::new(db, names::CONVERSATIONS);
+    live.reset().await?;
+    for stream in StreamName::ALL {
+        live.advance(stream, builder.checkpoints().load(stream).await?)
+            .await?;
     }
+    builder.checkpoints().reset().await?;
     tracing::info!(
         events = rebuilt.events,
-        changes = rebuilt.changes,
-        "conversations rebuilt"
+        "read models rebuilt and swapped in"
     );
     Ok(rebuilt)
 }
 
-/// Documents of a rebuild held in memory between writes.
-struct Held<'a> {
-    target: &'a Conversations,
-    docs: HashMap<ConversationId, HeldDoc>,
-    max_held: usize,
-    /// Whether anything was written yet: until then the fresh collection is
-    /// empty and there is nothing to read back.
-    flushed: bool,
+/// An "as of" view into collections suffixed `_<name>`.
+async fn build_view(
+    store: &EventStore,
+    db: &Database,
+    tuning: Tuning,
+    options: &Options,
+    name: &str,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<Rebuilt, Error> {
+    let view = Names::suffixed(&format!("_{name}"));
+    let builder = fresh_projector(store, db, &tuning, &view).await?;
+    let bounds = Bounds {
+        from: options.from,
+        until: options.to,
+    };
+    let events = count(builder.drain_with(bounds, progress).await?);
+    tracing::info!(events, view = name, "as-of view built");
+    Ok(Rebuilt {
+        events,
+        drift: Vec::new(),
+    })
 }
 
-struct HeldDoc {
-    doc: ConversationDoc,
-    /// The version stored in the collection; `None`: not stored yet.
-    stored_version: Option<i64>,
+/// A projector on freshly emptied collections named by `names`.
+async fn fresh_projector(
+    store: &EventStore,
+    db: &Database,
+    tuning: &Tuning,
+    names: &Names,
+) -> Result<Projector, Error> {
+    drop_all(db, names).await?;
+    let builder = Projector::start_with(store, Conversations::new(db, names), tuning.clone())
+        .await?
+        .defer_rollups();
+    builder.checkpoints().reset().await?;
+    Ok(builder)
 }
 
-impl<'a> Held<'a> {
-    fn new(target: &'a Conversations, max_held: usize) -> Self {
-        Self {
-            target,
-            docs: HashMap::new(),
-            max_held,
-            flushed: false,
-        }
+async fn drop_all(db: &Database, names: &Names) -> Result<(), Error> {
+    for base in names::ALL {
+        db.collection::<Document>(&names.of(base)).drop().await?;
     }
+    Ok(())
+}
 
-    /// Applies `routed` to its document, loading or creating it first.
-    async fn apply(&mut self, routed: &Routed) -> Result<bool, Error> {
-        let id = routed.id();
-        if !self.docs.contains_key(&id) && self.docs.len() >= self.max_held {
-            self.flush().await?;
+/// Renames every fresh collection over its live one; a model the fresh
+/// build never wrote has no collection, and its live one goes too.
+async fn swap(db: &Database, fresh: &Names) -> Result<(), Error> {
+    let existing = db.list_collection_names().await?;
+    for base in names::ALL {
+        let from = fresh.of(base);
+        if !existing.contains(&from) {
+            db.collection::<Document>(base).drop().await?;
+            continue;
         }
-        let stored = match (self.docs.contains_key(&id), self.flushed) {
-            (false, true) => self.target.get(id).await?,
-            _ => None,
-        };
-        let held = match self.docs.entry(id) {
-            Entry::Occupied(held) => held.into_mut(),
-            Entry::Vacant(slot) => slot.insert(HeldDoc {
-                stored_version: stored.as_ref().map(|d| d.projection.version),
-                doc: stored.unwrap_or_else(|| routed.new_document()),
-            }),
-        };
-        let changed = routed.apply(&mut held.doc);
-        if changed {
-            // One version per change, as the live path counts them.
-            held.doc.projection.version = held.doc.projection.version.saturating_add(1);
-        }
-        Ok(changed)
+        db.client()
+            .database("admin")
+            .run_command(doc! {
+                "renameCollection": format!("{}.{from}", db.name()),
+                "to": format!("{}.{base}", db.name()),
+                "dropTarget": true,
+            })
+            .await?;
     }
+    Ok(())
+}
 
-    /// Writes every held document and forgets them.
-    async fn flush(&mut self) -> Result<(), Error> {
-        let mut new = Vec::new();
-        for (id, held) in self.docs.drain() {
-            match held.stored_version {
-                None => new.push(held.doc),
-                Some(version) => {
-                    if !self.target.write(id, Some(version), &held.doc).await? {
-                        return Err(Error::Contended { id, attempts: 1 });
-                    }
-                }
+/// Documents only in the live collections, only in the fresh ones, and in
+/// both but different.
+async fn drift(db: &Database, fresh: &Names) -> Result<Vec<Drift>, Error> {
+    let mut drifts = Vec::new();
+    for base in names::ALL {
+        let read = |name: String| async move {
+            let all: Vec<Document> = db
+                .collection::<Document>(&name)
+                .find(doc! {})
+                .await?
+                .try_collect()
+                .await?;
+            Ok::<_, Error>(
+                all.into_iter()
+                    .filter_map(|d| Some((d.get("_id")?.to_string(), d)))
+                    .collect::<HashMap<_, _>>(),
+            )
+        };
+        let live = read(base.to_owned()).await?;
+        let rebuilt = read(fresh.of(base)).await?;
+        let mut drift = Drift {
+            collection: base.to_owned(),
+            ..Drift::default()
+        };
+        for (id, document) in &rebuilt {
+            match live.get(id) {
+                None => drift.added += 1,
+                Some(current) if current != document => drift.changed += 1,
+                Some(_) => {}
             }
         }
-        self.target.insert_new(&new).await?;
-        self.flushed = true;
-        Ok(())
+        drift.removed = count(live.keys().filter(|id| !rebuilt.contains_key(*id)).count());
+        drifts.push(drift);
     }
+    Ok(drifts)
+}
+
+fn count(events: usize) -> u64 {
+    u64::try_from(events).unwrap_or(u64::MAX)
 }

@@ -1,7 +1,7 @@
 //! A log message, decoded, and the conversation document it concerns: the
-//! one routing shared by the live subscriptions and the rebuild.
+//! one routing shared by live projection and rebuilds.
 
-use events::{ConversationEvent, ConversationId, Envelope, LedgerEvent};
+use events::{ConversationEvent, ConversationId, DecodeError, Envelope, LedgerEvent};
 use eventstore::{LogMessage, StreamName};
 
 use crate::apply;
@@ -22,41 +22,49 @@ pub enum Routed {
     },
 }
 
+/// Why a message cannot be projected: it is parked with this.
+#[derive(Debug, thiserror::Error)]
+pub enum Unroutable {
+    #[error("undecodable: {0}")]
+    Undecodable(#[from] eventstore::Error),
+    #[error("aggregate id `{0}` is not a conversation id")]
+    NotAConversation(String),
+}
+
 impl Routed {
-    /// The event in `message` of `stream`, if it bears on a conversation.
-    ///
-    /// A message this build cannot decode is skipped with a warning rather
-    /// than retried forever: read models are disposable and a rebuild by a
-    /// newer projector picks it up.
-    pub fn decode(stream: StreamName, message: &LogMessage) -> Option<Self> {
+    /// The event in `message` of `stream`; `None` when it bears on no
+    /// conversation document. A ledger event of a type this build does not
+    /// know is such an event (it moves credits, not a conversation's
+    /// figures); a conversation event it cannot decode is an error.
+    pub fn decode(stream: StreamName, message: &LogMessage) -> Result<Option<Self>, Unroutable> {
         let sequence = message.sequence;
         match stream {
             StreamName::Conversations => {
-                let envelope = message
-                    .decode::<ConversationEvent>()
-                    .map_err(|error| skip(message, &error))
-                    .ok()?;
-                let Some(id) = apply::conversation_target(&envelope) else {
-                    skip(message, &"aggregate id is not a conversation id");
-                    return None;
-                };
-                Some(Self::Conversation {
+                let envelope = message.decode::<ConversationEvent>()?;
+                let id = apply::conversation_target(&envelope).ok_or_else(|| {
+                    Unroutable::NotAConversation(envelope.meta.aggregate_id.clone())
+                })?;
+                Ok(Some(Self::Conversation {
                     id,
                     sequence,
                     envelope,
-                })
+                }))
             }
             StreamName::Ledger => {
-                let envelope = message
-                    .decode::<LedgerEvent>()
-                    .map_err(|error| skip(message, &error))
-                    .ok()?;
-                let id = apply::conversation_of(&envelope.event)?;
-                Some(Self::Ledger {
-                    id,
-                    sequence,
-                    envelope,
-                })
+                let envelope = match message.decode::<LedgerEvent>() {
+                    Ok(envelope) => envelope,
+                    Err(eventstore::Error::Decode(
+                        DecodeError::UnknownType { .. } | DecodeError::NewerSchema { .. },
+                    )) => return Ok(None),
+                    Err(error) => return Err(error.into()),
+                };
+                Ok(
+                    apply::conversation_of(&envelope.event).map(|id| Self::Ledger {
+                        id,
+                        sequence,
+                        envelope,
+                    }),
+                )
             }
         }
     }
@@ -90,13 +98,4 @@ impl Routed {
             } => apply::ledger_event(doc, *sequence, envelope),
         }
     }
-}
-
-fn skip(message: &LogMessage, why: &dyn std::fmt::Display) {
-    tracing::warn!(
-        subject = %message.subject,
-        sequence = message.sequence,
-        %why,
-        "event skipped by the projector"
-    );
 }

@@ -26,6 +26,7 @@ mod tests {
             at: DateTime::from_millis(0),
             latency_ms: None,
             interrupted: None,
+            sentiment: None,
         }
     }
 

@@ -7,7 +7,12 @@ use events::conversation::{
 use mongodb::bson::{self, Bson, DateTime, Document, doc};
 use serde::Serialize;
 
-use crate::document::{ConversationDoc, Message, role, saturating_i32, saturating_i64, status};
+use crate::document::{
+    ConversationDoc, Message, OverflowOp, OverflowRef, Projection, len_i64, role, saturating_i32,
+    saturating_i64, status,
+};
+use crate::sentiment;
+use crate::sketch::LatencySketch;
 
 /// Changes `doc` for `event`, which occurred at `at`. Derived fields are
 /// recomputed by the caller.
@@ -69,8 +74,21 @@ pub(super) fn apply(doc: &mut ConversationDoc, at: DateTime, event: &Conversatio
             doc.set_metadata("failure_message", e.message.as_str());
         }
         ConversationEvent::TranscriptSubmitted(e) => {
+            if doc.projection.messages_total > len_i64(doc.messages.len()) {
+                doc.pending.overflow.push(OverflowOp::Cleared);
+            }
             doc.messages.clear();
-            doc.projection.message_event_ids.clear();
+            doc.projection = Projection {
+                messages_total: 0,
+                latency_sum_ms: 0,
+                latency_turns: 0,
+                last_agent_index: None,
+                latency_sketch: None,
+                user_sentiment_sum: 0.0,
+                user_sentiment_count: 0,
+                message_event_ids: Vec::new(),
+                ..std::mem::take(&mut doc.projection)
+            };
             let started = doc.started_at.timestamp_millis();
             for TranscriptLine {
                 role: who,
@@ -108,6 +126,8 @@ pub(super) fn apply(doc: &mut ConversationDoc, at: DateTime, event: &Conversatio
     }
 }
 
+/// Records a message: embedded while the document holds fewer than its
+/// limit, otherwise only in the overflow collection.
 fn push(
     doc: &mut ConversationDoc,
     who: &str,
@@ -117,17 +137,43 @@ fn push(
     latency_ms: Option<i32>,
     event_id: Option<u64>,
 ) {
-    doc.messages.push(Message {
+    let message = Message {
         role: who.to_owned(),
         message: text.to_owned(),
         time_in_call_secs: saturating_i32(time_in_call_ms / 1000),
         at,
         latency_ms,
         interrupted: None,
-    });
-    doc.projection
-        .message_event_ids
-        .push(event_id.map(saturating_i64));
+        sentiment: Some(sentiment::score(text)),
+    };
+    let book = &mut doc.projection;
+    if who == role::USER {
+        book.user_sentiment_sum += message.sentiment.unwrap_or_default();
+        book.user_sentiment_count = book.user_sentiment_count.saturating_add(1);
+    }
+    let index = book.messages_total;
+    book.messages_total = book.messages_total.saturating_add(1);
+    if who == role::AGENT {
+        book.last_agent_index = Some(index);
+        if let Some(ms) = latency_ms {
+            book.latency_sum_ms = book.latency_sum_ms.saturating_add(i64::from(ms.max(0)));
+            book.latency_turns = book.latency_turns.saturating_add(1);
+            let mut sketch = LatencySketch::decode(book.latency_sketch.as_ref());
+            sketch.add(f64::from(ms.max(0)));
+            book.latency_sketch = Some(sketch.encode());
+        }
+    }
+    let event_id = event_id.map(saturating_i64);
+    if doc.messages.len() < doc.pending.embedded_messages {
+        doc.messages.push(message);
+        book.message_event_ids.push(event_id);
+    } else {
+        doc.pending.overflow.push(OverflowOp::Said {
+            index,
+            message,
+            event_id,
+        });
+    }
 }
 
 /// The status a call ends in, and its length.
@@ -163,17 +209,63 @@ fn agent_message(
     }
 }
 
+/// Where the agent message an event refers to is kept.
+enum Located {
+    Embedded(usize),
+    Overflowed(OverflowRef),
+}
+
+/// The agent message an event refers to, embedded or overflowed. Without
+/// an `event_id`, an overflowed call's last agent message is the candidate
+/// (it is the one still being spoken); earlier overflowed ones are not searched.
+fn locate(
+    doc: &ConversationDoc,
+    event_id: Option<u64>,
+    fits: impl Fn(&Message) -> bool,
+) -> Option<Located> {
+    let embedded = len_i64(doc.messages.len());
+    let overflowed = doc.projection.messages_total > embedded;
+    match event_id {
+        Some(id) => agent_message(doc, event_id, fits)
+            .map(Located::Embedded)
+            .or_else(|| {
+                overflowed.then(|| Located::Overflowed(OverflowRef::EventId(saturating_i64(id))))
+            }),
+        None => match doc.projection.last_agent_index {
+            Some(last) if last >= embedded => Some(Located::Overflowed(OverflowRef::Index(last))),
+            _ => agent_message(doc, None, fits).map(Located::Embedded),
+        },
+    }
+}
+
 fn correct(doc: &mut ConversationDoc, e: &AgentMessageCorrected) {
-    let found = agent_message(doc, e.event_id, |m| m.message == e.original);
-    if let Some(message) = found.and_then(|i| doc.messages.get_mut(i)) {
-        e.corrected.clone_into(&mut message.message);
+    match locate(doc, e.event_id, |m| m.message == e.original) {
+        Some(Located::Embedded(i)) => {
+            if let Some(message) = doc.messages.get_mut(i) {
+                e.corrected.clone_into(&mut message.message);
+                message.sentiment = Some(sentiment::score(&e.corrected));
+            }
+        }
+        Some(Located::Overflowed(at)) => doc.pending.overflow.push(OverflowOp::Corrected {
+            at,
+            original: e.event_id.is_none().then(|| e.original.clone()),
+            text: e.corrected.clone(),
+        }),
+        None => {}
     }
 }
 
 fn interrupt(doc: &mut ConversationDoc, e: &Interrupted) {
-    let found = agent_message(doc, e.event_id, |_| true);
-    if let Some(message) = found.and_then(|i| doc.messages.get_mut(i)) {
-        message.interrupted = Some(true);
+    match locate(doc, e.event_id, |_| true) {
+        Some(Located::Embedded(i)) => {
+            if let Some(message) = doc.messages.get_mut(i) {
+                message.interrupted = Some(true);
+            }
+        }
+        Some(Located::Overflowed(at)) => {
+            doc.pending.overflow.push(OverflowOp::Interrupted { at });
+        }
+        None => {}
     }
 }
 

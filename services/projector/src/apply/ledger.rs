@@ -12,14 +12,10 @@ pub fn conversation_of(event: &LedgerEvent) -> Option<ConversationId> {
         LedgerEvent::HoldCaptured(e) => Some(e.conversation_id),
         LedgerEvent::UsageCharged(e) => Some(e.conversation_id),
         LedgerEvent::ChargeAdjusted(e) => Some(e.conversation_id),
-        // Holds and releases reserve credits; they are no part of the cost.
-        LedgerEvent::AccountOpened(_)
-        | LedgerEvent::CreditsGranted(_)
-        | LedgerEvent::CreditsHeld(_)
-        | LedgerEvent::HoldReleased(_)
-        | LedgerEvent::CreditsExpired(_)
-        | LedgerEvent::CreditsCorrected(_)
-        | LedgerEvent::CallPricedPerMessage(_) => None,
+        // Holds, releases and grants reserve or move credits outside a
+        // conversation's cost; so do ledger types added later, whose
+        // postings the account projection reads generically.
+        _ => None,
     }
 }
 
@@ -46,13 +42,7 @@ pub(super) fn apply(doc: &mut ConversationDoc, event: &LedgerEvent) -> bool {
             book.charged_credits = book.charged_credits.saturating_add(e.credits.get());
         }
         LedgerEvent::ChargeAdjusted(e) => book.actual_credits = Some(e.actual.get()),
-        LedgerEvent::AccountOpened(_)
-        | LedgerEvent::CreditsGranted(_)
-        | LedgerEvent::CreditsHeld(_)
-        | LedgerEvent::HoldReleased(_)
-        | LedgerEvent::CreditsExpired(_)
-        | LedgerEvent::CreditsCorrected(_)
-        | LedgerEvent::CallPricedPerMessage(_) => return false,
+        _ => return false,
     }
     true
 }

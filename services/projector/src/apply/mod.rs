@@ -1,7 +1,9 @@
 //! Events → document changes, pure: given the document as stored (or a new
 //! one) and an event with its stream sequence, change the document in
 //! memory. Every change is guarded by the stream sequence the document last
-//! applied, so a redelivered or replayed event changes nothing.
+//! applied, so a redelivered or replayed event changes nothing. Derived
+//! fields are left to [`ConversationDoc::derive`], which the caller runs once
+//! after a run of events (a batch), not once per event.
 
 mod conversation;
 mod ledger;
@@ -48,7 +50,6 @@ pub fn conversation_event(
     if !was_over {
         doc.ended_at = at;
     }
-    doc.derive();
     true
 }
 
@@ -68,7 +69,6 @@ pub fn ledger_event(
     }
     doc.projection.ledger_seq = sequence;
     doc.identify(user_of(envelope), None);
-    doc.derive();
     true
 }
 

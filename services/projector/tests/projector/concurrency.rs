@@ -1,10 +1,12 @@
-//! The two stream consumers writing one document at once never lose a change.
+//! Two writers of one document at once (two copies, or the two streams)
+//! never lose a change.
 
 use eventstore::{ReplayFrom, StreamName};
 use futures::TryStreamExt;
 use mongodb::bson::Bson;
 use projector::Conversations;
-use projector::consumer::project;
+use projector::Tuning;
+use projector::batch::Batcher;
 
 use crate::support::{Call, World};
 
@@ -28,20 +30,20 @@ async fn racing_writers_on_one_document_both_land() {
     };
     let conversation = read(StreamName::Conversations).await;
     let ledger = read(StreamName::Ledger).await;
-    let live = Conversations::live(&world.db);
+    let live = Batcher::new(Conversations::live(&world.db), &Tuning::default());
 
     // Both find no document and race to create it; then they race again.
     tokio::join!(
         async {
             for message in &conversation {
-                project(&live, StreamName::Conversations, message)
+                live.apply(&[(StreamName::Conversations, message.clone())])
                     .await
                     .expect("project conversation event");
             }
         },
         async {
             for message in &ledger {
-                project(&live, StreamName::Ledger, message)
+                live.apply(&[(StreamName::Ledger, message.clone())])
                     .await
                     .expect("project ledger event");
             }

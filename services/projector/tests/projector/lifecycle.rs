@@ -4,91 +4,10 @@ use eventstore::{ReplayFrom, StreamName};
 use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document};
 use projector::Conversations;
-use projector::consumer::project;
+use projector::Tuning;
+use projector::batch::Batcher;
 
-use crate::support::{Call, World};
-
-/// Every Prisma field present with its BSON type, whatever the stage.
-fn assert_prisma_types(doc: &Document) {
-    assert!(matches!(doc.get("_id"), Some(Bson::ObjectId(_))), "{doc}");
-    assert!(
-        matches!(doc.get("userId"), Some(Bson::ObjectId(_))),
-        "{doc}"
-    );
-    assert!(matches!(doc.get("agentId"), Some(Bson::String(_))), "{doc}");
-    assert!(
-        matches!(doc.get("transcript"), Some(Bson::String(_))),
-        "{doc}"
-    );
-    assert!(matches!(doc.get("duration"), Some(Bson::Int32(_))), "{doc}");
-    assert!(matches!(doc.get("cost"), Some(Bson::Double(_))), "{doc}");
-    assert!(
-        matches!(doc.get("startedAt"), Some(Bson::DateTime(_))),
-        "{doc}"
-    );
-    assert!(
-        matches!(doc.get("endedAt"), Some(Bson::DateTime(_))),
-        "{doc}"
-    );
-    assert!(matches!(doc.get("status"), Some(Bson::String(_))), "{doc}");
-    assert!(
-        matches!(doc.get("metadata"), Some(Bson::Document(_) | Bson::Null)),
-        "{doc}"
-    );
-    let Some(Bson::Array(messages)) = doc.get("messages") else {
-        panic!("messages is not an array: {doc}");
-    };
-    for message in messages {
-        let Bson::Document(message) = message else {
-            panic!("a message is not an object: {message}");
-        };
-        assert!(
-            matches!(message.get("role"), Some(Bson::String(_))),
-            "{message}"
-        );
-        assert!(
-            matches!(message.get("message"), Some(Bson::String(_))),
-            "{message}"
-        );
-        assert!(
-            matches!(message.get("timeInCallSecs"), Some(Bson::Int32(_))),
-            "{message}"
-        );
-        assert!(
-            matches!(message.get("at"), Some(Bson::DateTime(_))),
-            "{message}"
-        );
-        assert!(
-            matches!(message.get("latencyMs"), None | Some(Bson::Int32(_))),
-            "{message}"
-        );
-        assert!(
-            matches!(message.get("interrupted"), None | Some(Bson::Boolean(_))),
-            "{message}"
-        );
-    }
-    let metrics = doc.get_document("metrics").expect("metrics object");
-    assert!(
-        matches!(metrics.get("totalLatency"), Some(Bson::Int32(_))),
-        "{metrics}"
-    );
-    assert!(
-        matches!(metrics.get("averageLatency"), Some(Bson::Double(_))),
-        "{metrics}"
-    );
-    assert!(
-        matches!(metrics.get("messageCount"), Some(Bson::Int32(_))),
-        "{metrics}"
-    );
-    assert!(
-        matches!(metrics.get("creditsUsed"), Some(Bson::Double(_))),
-        "{metrics}"
-    );
-    assert!(
-        matches!(metrics.get("costPerMinute"), Some(Bson::Double(_))),
-        "{metrics}"
-    );
-}
+use crate::support::{Call, World, assert_prisma_types};
 
 fn metric(doc: &Document, name: &str) -> Bson {
     doc.get_document("metrics")
@@ -270,7 +189,7 @@ async fn a_conversation_is_projected_field_by_field_at_every_stage() {
     );
 
     // Redelivery and replay: every event of both streams again, nothing changes.
-    let live = Conversations::live(&world.db);
+    let live = Batcher::new(Conversations::live(&world.db), &Tuning::default());
     for stream in StreamName::ALL {
         let messages: Vec<_> = world
             .store
@@ -280,8 +199,15 @@ async fn a_conversation_is_projected_field_by_field_at_every_stage() {
             .try_collect()
             .await
             .expect("read");
-        for message in &messages {
-            assert!(!project(&live, stream, message).await.expect("project"));
+        let batch: Vec<_> = messages.into_iter().map(|m| (stream, m)).collect();
+        let applied = live.apply(&batch).await.expect("project");
+        assert_eq!(applied.documents, 0);
+        for single in &batch {
+            let applied = live
+                .apply(std::slice::from_ref(single))
+                .await
+                .expect("project");
+            assert_eq!(applied.documents, 0);
         }
     }
     assert_eq!(world.document(call.id).await, done);

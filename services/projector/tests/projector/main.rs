@@ -3,6 +3,11 @@
 //! the `conversations` documents read back raw and checked type by type.
 
 mod concurrency;
+mod copies;
+mod kill;
+mod ledger;
 mod lifecycle;
+mod long_call;
 mod rebuild;
+mod rollups;
 mod support;

@@ -3,14 +3,19 @@
 
 use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
-use projector::rebuild::{rebuild, rebuild_holding};
+use projector::Tuning;
+use projector::rebuild::{Options, rebuild, rebuild_with};
 
 use crate::support::{Call, World};
 
 async fn all_documents(world: &World) -> Vec<Document> {
+    documents_of(world, "conversations").await
+}
+
+async fn documents_of(world: &World, collection: &str) -> Vec<Document> {
     world
         .db
-        .collection::<Document>("conversations")
+        .collection::<Document>(collection)
         .find(doc! {})
         .sort(doc! { "_id": 1 })
         .await
@@ -47,6 +52,17 @@ async fn rebuild_reproduces_the_live_documents_and_drops_strays() {
     world.drain().await;
     let live = all_documents(&world).await;
     assert_eq!(live.len(), 2);
+    let rollups = [
+        "user_usage_daily",
+        "user_usage_monthly",
+        "agent_stats",
+        "ledger_accounts",
+        "ledger_entries",
+    ];
+    let mut live_rollups = Vec::new();
+    for collection in rollups {
+        live_rollups.push(documents_of(&world, collection).await);
+    }
 
     let conversations = world.db.collection::<Document>("conversations");
     conversations
@@ -67,18 +83,54 @@ async fn rebuild_reproduces_the_live_documents_and_drops_strays() {
         "9 events of the first call, 7 of the second"
     );
     assert_eq!(all_documents(&world).await, live);
+    for (collection, before) in rollups.iter().zip(&live_rollups) {
+        assert!(!before.is_empty(), "{collection}");
+        assert_eq!(
+            &documents_of(&world, collection).await,
+            before,
+            "{collection}"
+        );
+    }
 
     let indexes = conversations
         .list_index_names()
         .await
         .expect("list indexes");
-    for name in ["_id_", "userId_1", "agentId_1", "userId_1_startedAt_-1"] {
+    for name in [
+        "_id_",
+        "userId_1",
+        "agentId_1",
+        "userId_1_startedAt_-1",
+        "startedAt_-1",
+        "status_1",
+        "metadata.elevenlabs_conversation_id_1",
+    ] {
         assert!(indexes.iter().any(|i| i == name), "{name} in {indexes:?}");
     }
-    let leftovers = world.db.list_collection_names().await.expect("collections");
-    assert_eq!(leftovers, ["conversations"]);
+    let mut leftovers = world.db.list_collection_names().await.expect("collections");
+    leftovers.sort();
+    assert_eq!(
+        leftovers,
+        [
+            "agent_stats",
+            "conversation_messages",
+            "conversations",
+            "ledger_accounts",
+            "ledger_entries",
+            "projector_checkpoints",
+            "projector_control",
+            "user_usage_daily",
+            "user_usage_monthly",
+        ]
+    );
 
-    // The live subscription goes on into the swapped-in collection.
+    let control = projector::control::Control::new(&world.db, "conversations");
+    assert_eq!(
+        control.state().await.expect("control").version,
+        projector::control::PROJECTION_VERSION
+    );
+
+    // The live projection goes on into the swapped-in collection.
     let mut later = Call::new();
     later.append(&world.store, 0, Call::requested()).await;
     assert_eq!(world.drain().await, 1);
@@ -87,7 +139,7 @@ async fn rebuild_reproduces_the_live_documents_and_drops_strays() {
 }
 
 #[tokio::test]
-async fn a_rebuild_holding_one_document_at_a_time_gives_the_same_documents() {
+async fn a_rebuild_in_batches_of_one_event_gives_the_same_documents() {
     let world = World::start().await;
     let mut first = a_finished_call(&world, 5_000).await;
     let second = a_finished_call(&world, 7_000).await;
@@ -100,10 +152,18 @@ async fn a_rebuild_holding_one_document_at_a_time_gives_the_same_documents() {
     world.drain().await;
     let live = all_documents(&world).await;
 
-    let rebuilt = rebuild_holding(&world.store, &world.db, 1)
+    let tuning = Tuning {
+        batch_events: 1,
+        ..Tuning::default()
+    };
+    let options = Options {
+        holder: "test".into(),
+        ..Options::default()
+    };
+    let rebuilt = rebuild_with(&world.store, &world.db, tuning, &options, &mut |_| {})
         .await
         .expect("rebuild");
-    assert_eq!(rebuilt.changes, 16);
+    assert_eq!(rebuilt.events, 16);
     assert_eq!(all_documents(&world).await, live);
     assert!(world.raw(second.id).await.is_some());
     world.finish().await;
@@ -144,5 +204,150 @@ async fn the_service_loop_projects_until_shutdown() {
         watch
     );
     run.expect("projector run");
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn a_rebuild_while_the_projector_runs_loses_no_event() {
+    let world = World::start().await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let test = async {
+        let mut calls = Vec::new();
+        for round in 0..6_u64 {
+            let mut call = a_finished_call(&world, 1_000 + round).await;
+            if round == 2 {
+                // Mid-stream, with the projector running and more to come.
+                let rebuilding = rebuild(&world.store, &world.db);
+                let writing = call.append(&world.store, 9_000, Call::cost_reported(5, 2_000));
+                let (rebuilt, ()) = tokio::join!(rebuilding, writing);
+                rebuilt.expect("rebuild");
+            }
+            calls.push(call);
+        }
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut pace = tokio::time::interval(std::time::Duration::from_millis(20));
+        loop {
+            pace.tick().await;
+            let mut done = 0;
+            for call in &calls {
+                let charged = world
+                    .raw(call.id)
+                    .await
+                    .is_some_and(|d| d.get_f64("cost") == Ok(3.0) || d.get_f64("cost") == Ok(5.0));
+                done += usize::from(charged);
+            }
+            if done == calls.len() {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{done} of {} projected",
+                calls.len()
+            );
+        }
+        let _ = stop.send(());
+    };
+    let (run, ()) = tokio::join!(
+        world.projector.run(async {
+            let _ = stopped.await;
+        }),
+        test
+    );
+    run.expect("projector run");
+    let live = all_documents(&world).await;
+    let alone = projector::Projector::start(
+        &world.store,
+        projector::Conversations::new(&world.db, &projector::names::Names::suffixed("_alone")),
+    )
+    .await
+    .expect("single build");
+    alone.drain().await.expect("drain");
+    assert_eq!(documents_of(&world, "conversations_alone").await, live);
+    assert_eq!(live.len(), 6);
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_drift_and_an_as_of_view_stops_at_its_sequence() {
+    let world = World::start().await;
+    let first = a_finished_call(&world, 5_000).await;
+    world.drain().await;
+    let conversations = world.db.collection::<Document>("conversations");
+    conversations
+        .update_one(
+            doc! { "_id": mongodb::bson::oid::ObjectId::from_bytes(first.id.bytes()) },
+            doc! { "$set": { "transcript": "tampered" } },
+        )
+        .await
+        .expect("tamper");
+    let tampered = all_documents(&world).await;
+    let options = Options {
+        dry_run: true,
+        holder: "test".into(),
+        ..Options::default()
+    };
+    let rebuilt = rebuild_with(
+        &world.store,
+        &world.db,
+        Tuning::default(),
+        &options,
+        &mut |_| {},
+    )
+    .await
+    .expect("dry run");
+    let drift = rebuilt
+        .drift
+        .iter()
+        .find(|d| d.collection == "conversations")
+        .expect("conversations drift");
+    assert_eq!((drift.added, drift.removed, drift.changed), (0, 0, 1));
+    assert_eq!(all_documents(&world).await, tampered);
+
+    // As of the third conversation event: started, one message, no end.
+    let view = Options {
+        into: Some("audit".into()),
+        to: Some(projector::consumer::Until::Sequence(3)),
+        holder: "test".into(),
+        ..Options::default()
+    };
+    rebuild_with(
+        &world.store,
+        &world.db,
+        Tuning::default(),
+        &view,
+        &mut |_| {},
+    )
+    .await
+    .expect("as-of view");
+    let audit = documents_of(&world, "conversations_audit").await;
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].get_str("status"), Ok("in-progress"));
+    assert_eq!(audit[0].get_array("messages").map(Vec::len), Ok(1));
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn one_rebuild_at_a_time_and_live_copies_see_the_pause() {
+    let world = World::start().await;
+    let control = projector::control::Control::new(&world.db, "conversations");
+    assert!(control.lease("first").await.expect("lease"));
+    assert!(!control.lease("second").await.expect("lease"));
+    assert!(control.lease("first").await.expect("renew"));
+    let before = control.state().await.expect("state");
+    assert!(!before.paused);
+    control.pause("first").await.expect("pause");
+    let paused = control.state().await.expect("state");
+    assert!(paused.paused);
+    assert_ne!(paused.generation, before.generation);
+    let refused = rebuild(&world.store, &world.db).await;
+    assert!(
+        matches!(refused, Err(projector::Error::RebuildBusy { .. })),
+        "{refused:?}"
+    );
+    control.release("first", Some(7)).await.expect("release");
+    let released = control.state().await.expect("state");
+    assert!(!released.paused);
+    assert_eq!(released.version, 7);
+    assert!(control.lease("second").await.expect("lease"));
     world.finish().await;
 }

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use events::conversation::{
-    AgentMessage, AgentMessageCorrected, ConversationMode, CostReported, EndReason, Ended,
-    Interrupted, Requested, Started, UserMessage,
+    AgentMessage, AgentMessageCorrected, AnalysisReported, ConversationMode, CostReported,
+    EndReason, Ended, Interrupted, Requested, Started, UserMessage,
 };
 use events::ledger::{ChargeAdjusted, HoldCaptured, UsageCharged};
 use events::{
@@ -15,7 +15,7 @@ use events::{
 };
 use eventstore::{EventStore, ExpectedVersion};
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{Document, doc};
+use mongodb::bson::{Bson, Document, doc};
 use mongodb::{Client, Database};
 use projector::{Conversations, Projector};
 use testkit::{NatsServer, TestMongo};
@@ -24,7 +24,7 @@ pub struct World {
     pub store: EventStore,
     pub db: Database,
     pub projector: Projector,
-    _nats: NatsServer,
+    nats: NatsServer,
     mongo: TestMongo,
 }
 
@@ -45,9 +45,17 @@ impl World {
             store,
             db,
             projector,
-            _nats: nats,
+            nats,
             mongo,
         }
+    }
+
+    pub fn nats_url(&self) -> String {
+        self.nats.url()
+    }
+
+    pub fn mongo_uri(&self) -> &str {
+        self.mongo.uri()
     }
 
     /// The stored `conversations` document of `id`, as raw BSON.
@@ -98,6 +106,18 @@ impl Call {
         }
     }
 
+    /// Another call of the same user and agent, after this one's ledger events.
+    pub fn then_another(&self) -> Self {
+        Self {
+            id: ConversationId::new(),
+            user: self.user,
+            agent: self.agent.clone(),
+            start: self.start,
+            version: 0,
+            ledger_version: self.ledger_version,
+        }
+    }
+
     pub fn at(&self, ms: i64) -> DateTime<Utc> {
         self.start + Duration::milliseconds(ms)
     }
@@ -121,6 +141,47 @@ impl Call {
             .await
             .expect("append conversation event");
         self.version = appended.version;
+    }
+
+    /// Follows a ledger append made behind this writer's back.
+    pub fn set_ledger_version(&mut self, version: u64) {
+        self.ledger_version = version;
+    }
+
+    /// Follows an append made behind this writer's back.
+    pub fn set_version(&mut self, version: u64) {
+        self.version = version;
+    }
+
+    /// Appends `events` (each at its offset in ms) without awaiting each
+    /// ack in turn: publishes pipelined, then awaits the acks, as a busy
+    /// session's writer does. Returns the events appended.
+    pub async fn append_pipelined(
+        &mut self,
+        store: &EventStore,
+        events: impl IntoIterator<Item = (i64, ConversationEvent)>,
+    ) -> usize {
+        let js = async_nats::jetstream::new(store.client().clone());
+        let mut acks = Vec::new();
+        for (ms, event) in events {
+            let mut meta = EnvelopeMeta::new(self.id.to_string(), CorrelationId::new())
+                .for_user(self.user)
+                .with_agent(self.agent.clone());
+            meta.occurred_at = self.at(ms);
+            let ack = js
+                .publish(
+                    format!("conv.{}", self.id),
+                    Envelope::new(meta, event).to_json().into(),
+                )
+                .await
+                .expect("publish");
+            acks.push(ack);
+        }
+        let appended = acks.len();
+        for ack in acks {
+            self.version = ack.await.expect("ack").sequence;
+        }
+        appended
     }
 
     pub async fn append_ledger(&mut self, store: &EventStore, ms: i64, event: LedgerEvent) {
@@ -208,6 +269,15 @@ impl Call {
         })
     }
 
+    pub fn analysis(call_successful: &str) -> ConversationEvent {
+        ConversationEvent::AnalysisReported(AnalysisReported {
+            call_successful: Some(call_successful.into()),
+            summary: Some("a test call".into()),
+            termination_reason: None,
+            analysis: serde_json::json!({}),
+        })
+    }
+
     pub fn captured(&self, credits: i64) -> LedgerEvent {
         let postings = Posting::transfer(
             AccountId::System(SystemAccount::Holds),
@@ -249,4 +319,86 @@ impl Call {
             detail: Default::default(),
         })
     }
+}
+
+/// Every Prisma field present with its BSON type, whatever the stage.
+pub fn assert_prisma_types(doc: &Document) {
+    assert!(matches!(doc.get("_id"), Some(Bson::ObjectId(_))), "{doc}");
+    assert!(
+        matches!(doc.get("userId"), Some(Bson::ObjectId(_))),
+        "{doc}"
+    );
+    assert!(matches!(doc.get("agentId"), Some(Bson::String(_))), "{doc}");
+    assert!(
+        matches!(doc.get("transcript"), Some(Bson::String(_))),
+        "{doc}"
+    );
+    assert!(matches!(doc.get("duration"), Some(Bson::Int32(_))), "{doc}");
+    assert!(matches!(doc.get("cost"), Some(Bson::Double(_))), "{doc}");
+    assert!(
+        matches!(doc.get("startedAt"), Some(Bson::DateTime(_))),
+        "{doc}"
+    );
+    assert!(
+        matches!(doc.get("endedAt"), Some(Bson::DateTime(_))),
+        "{doc}"
+    );
+    assert!(matches!(doc.get("status"), Some(Bson::String(_))), "{doc}");
+    assert!(
+        matches!(doc.get("metadata"), Some(Bson::Document(_) | Bson::Null)),
+        "{doc}"
+    );
+    let Some(Bson::Array(messages)) = doc.get("messages") else {
+        panic!("messages is not an array: {doc}");
+    };
+    for message in messages {
+        let Bson::Document(message) = message else {
+            panic!("a message is not an object: {message}");
+        };
+        assert!(
+            matches!(message.get("role"), Some(Bson::String(_))),
+            "{message}"
+        );
+        assert!(
+            matches!(message.get("message"), Some(Bson::String(_))),
+            "{message}"
+        );
+        assert!(
+            matches!(message.get("timeInCallSecs"), Some(Bson::Int32(_))),
+            "{message}"
+        );
+        assert!(
+            matches!(message.get("at"), Some(Bson::DateTime(_))),
+            "{message}"
+        );
+        assert!(
+            matches!(message.get("latencyMs"), None | Some(Bson::Int32(_))),
+            "{message}"
+        );
+        assert!(
+            matches!(message.get("interrupted"), None | Some(Bson::Boolean(_))),
+            "{message}"
+        );
+    }
+    let metrics = doc.get_document("metrics").expect("metrics object");
+    assert!(
+        matches!(metrics.get("totalLatency"), Some(Bson::Int32(_))),
+        "{metrics}"
+    );
+    assert!(
+        matches!(metrics.get("averageLatency"), Some(Bson::Double(_))),
+        "{metrics}"
+    );
+    assert!(
+        matches!(metrics.get("messageCount"), Some(Bson::Int32(_))),
+        "{metrics}"
+    );
+    assert!(
+        matches!(metrics.get("creditsUsed"), Some(Bson::Double(_))),
+        "{metrics}"
+    );
+    assert!(
+        matches!(metrics.get("costPerMinute"), Some(Bson::Double(_))),
+        "{metrics}"
+    );
 }

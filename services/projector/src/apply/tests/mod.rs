@@ -65,14 +65,18 @@ impl Given {
         self.sequence += 1;
         let (sequence, envelope) = (self.sequence, self.conv(ms, event));
         let doc = self.doc_for(envelope.meta.occurred_at, envelope.meta.user_id);
-        conversation_event(doc, sequence, &envelope)
+        let changed = conversation_event(doc, sequence, &envelope);
+        doc.derive();
+        changed
     }
 
     fn apply_ledger(&mut self, ms: i64, event: LedgerEvent) -> bool {
         self.sequence += 1;
         let (sequence, envelope) = (self.sequence, self.ledger(ms, event));
         let doc = self.doc_for(envelope.meta.occurred_at, user_of(&envelope));
-        ledger_event(doc, sequence, &envelope)
+        let changed = ledger_event(doc, sequence, &envelope);
+        doc.derive();
+        changed
     }
 
     fn doc(&self) -> &ConversationDoc {
@@ -402,3 +406,5 @@ fn a_submitted_transcript_becomes_the_messages() {
     assert_eq!(doc.duration, 65);
     assert_eq!(doc.messages[1].at, bson_time(given.at(1_500)));
 }
+
+mod overflow_and_sentiment;

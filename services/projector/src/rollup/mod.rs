@@ -1,0 +1,272 @@
+//! Per-user usage by UTC day and month, and per-agent statistics, derived
+//! from the `conversations` documents a batch touched. Each touched key is
+//! recomputed whole from its conversations (never incremented), so a
+//! replayed batch, a second copy or a rebuild yields the same documents;
+//! a key no conversation belongs to any more is deleted. Each document
+//! records what it reflects in `asOf`: the highest sequences its
+//! conversations applied.
+//!
+//! The cost is a read of the touched keys' conversations per batch, which
+//! stays small because a batch touches the users and agents of recent calls.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime as ChronoTime, Utc};
+use futures::TryStreamExt;
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{DateTime, Document, doc};
+use mongodb::{Collection, Database};
+
+use crate::error::Error;
+use crate::metrics::cost_per_minute;
+use crate::names::{self, Names};
+
+mod agent;
+mod keys;
+
+use agent::AgentFigures;
+pub use keys::{Day, Touched};
+
+/// USD per million credits (`PARLOR_USD_PER_MILLION_CREDITS`): ElevenLabs'
+/// Creator tier, $22 for 100,000 credits.
+pub const DEFAULT_USD_PER_MILLION_CREDITS: f64 = 220.0;
+
+/// The rollup collections of one target.
+#[derive(Clone, Debug)]
+pub struct Rollups {
+    conversations: Collection<Document>,
+    daily: Collection<Document>,
+    monthly: Collection<Document>,
+    agents: Collection<Document>,
+    usd_per_million_credits: f64,
+}
+
+/// Sums over some conversations.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Usage {
+    pub(crate) conversations: i32,
+    pub(crate) seconds: i64,
+    pub(crate) credits: f64,
+    latency_sum_ms: i64,
+    pub(crate) latency_turns: i64,
+    conversation_seq: i64,
+    ledger_seq: i64,
+}
+
+impl Usage {
+    pub(crate) fn add(&mut self, conversation: &Document) {
+        let book = conversation.get_document("projection").ok();
+        let seq = |key| book.and_then(|b| b.get_i64(key).ok()).unwrap_or(0);
+        self.conversations = self.conversations.saturating_add(1);
+        self.seconds = self
+            .seconds
+            .saturating_add(i64::from(conversation.get_i32("duration").unwrap_or(0)));
+        self.credits += conversation.get_f64("cost").unwrap_or(0.0);
+        self.latency_sum_ms = self.latency_sum_ms.saturating_add(seq("latencySumMs"));
+        self.latency_turns = self.latency_turns.saturating_add(seq("latencyTurns"));
+        self.conversation_seq = self.conversation_seq.max(seq("conversationSeq"));
+        self.ledger_seq = self.ledger_seq.max(seq("ledgerSeq"));
+    }
+
+    pub(crate) fn as_of(&self) -> Document {
+        doc! { "conversationSeq": self.conversation_seq, "ledgerSeq": self.ledger_seq }
+    }
+
+    pub(crate) fn average_latency(&self) -> f64 {
+        if self.latency_turns <= 0 {
+            0.0
+        } else {
+            self.latency_sum_ms as f64 / self.latency_turns as f64
+        }
+    }
+}
+
+impl Rollups {
+    pub fn new(db: &Database, names: &Names, usd_per_million_credits: f64) -> Self {
+        Self {
+            conversations: db.collection(&names.of(names::CONVERSATIONS)),
+            daily: db.collection(&names.of(names::USAGE_DAILY)),
+            monthly: db.collection(&names.of(names::USAGE_MONTHLY)),
+            agents: db.collection(&names.of(names::AGENT_STATS)),
+            usd_per_million_credits,
+        }
+    }
+
+    /// A user's usage, newest first: the query the cost dashboards make.
+    pub async fn ensure_indexes(&self) -> Result<(), Error> {
+        for collection in [&self.daily, &self.monthly] {
+            collection
+                .create_index(
+                    mongodb::IndexModel::builder()
+                        .keys(doc! { "userId": 1, "start": -1 })
+                        .build(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Recomputes every key `touched` names.
+    pub async fn refresh(&self, touched: &Touched) -> Result<(), Error> {
+        self.refresh_usage(touched).await?;
+        self.refresh_agents(touched).await
+    }
+
+    async fn refresh_usage(&self, touched: &Touched) -> Result<(), Error> {
+        let (Some((_, first)), Some((_, last))) = (
+            touched.days.iter().min_by_key(|(_, d)| *d),
+            touched.days.iter().max_by_key(|(_, d)| *d),
+        ) else {
+            return Ok(());
+        };
+        let users: BTreeSet<ObjectId> = touched.days.iter().map(|(u, _)| *u).collect();
+        let months: BTreeSet<(ObjectId, String)> = touched
+            .days
+            .iter()
+            .map(|(u, d)| (*u, d.month_key()))
+            .collect();
+        let from = bson_time(first.month_start());
+        let to = bson_time(last.next_month_start());
+        let found: Vec<Document> = self
+            .conversations
+            .find(doc! {
+                "userId": { "$in": users.iter().copied().collect::<Vec<_>>() },
+                "startedAt": { "$gte": from, "$lt": to },
+            })
+            .projection(doc! {
+                "userId": 1, "startedAt": 1, "duration": 1, "cost": 1,
+                "projection.latencySumMs": 1, "projection.latencyTurns": 1,
+                "projection.conversationSeq": 1, "projection.ledgerSeq": 1,
+            })
+            .await?
+            .try_collect()
+            .await?;
+        let mut daily: HashMap<(ObjectId, Day), Usage> = HashMap::new();
+        let mut monthly: HashMap<(ObjectId, String), (Day, Usage)> = HashMap::new();
+        for conversation in &found {
+            let (Ok(user), Ok(started)) = (
+                conversation.get_object_id("userId"),
+                conversation.get_datetime("startedAt"),
+            ) else {
+                continue;
+            };
+            let day = Day::of(*started);
+            if touched.days.contains(&(user, day)) {
+                daily.entry((user, day)).or_default().add(conversation);
+            }
+            if months.contains(&(user, day.month_key())) {
+                monthly
+                    .entry((user, day.month_key()))
+                    .or_insert_with(|| (day, Usage::default()))
+                    .1
+                    .add(conversation);
+            }
+        }
+        for (user, day) in &touched.days {
+            let id = format!("{}:{}", user.to_hex(), day.day_key());
+            let usage = daily.get(&(*user, *day));
+            self.put(
+                &self.daily,
+                id,
+                usage.map(|u| self.usage_doc(*user, "day", day.day_key(), day.start(), u)),
+            )
+            .await?;
+        }
+        for (user, month) in &months {
+            let id = format!("{}:{month}", user.to_hex());
+            let usage = monthly.get(&(*user, month.clone()));
+            self.put(
+                &self.monthly,
+                id,
+                usage.map(|(day, u)| {
+                    self.usage_doc(*user, "month", month.clone(), day.month_start(), u)
+                }),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    fn usage_doc(
+        &self,
+        user: ObjectId,
+        period: &str,
+        key: String,
+        start: ChronoTime<Utc>,
+        usage: &Usage,
+    ) -> Document {
+        let seconds = i32::try_from(usage.seconds).unwrap_or(i32::MAX);
+        doc! {
+            "userId": user,
+            "period": period,
+            "key": key,
+            "start": bson_time(start),
+            "conversations": usage.conversations,
+            "seconds": usage.seconds,
+            "credits": usage.credits,
+            "money": usage.credits * self.usd_per_million_credits / 1_000_000.0,
+            "currency": "USD",
+            "costPerMinute": cost_per_minute(usage.credits, seconds),
+            "averageLatency": usage.average_latency(),
+            "asOf": usage.as_of(),
+        }
+    }
+
+    async fn refresh_agents(&self, touched: &Touched) -> Result<(), Error> {
+        if touched.agents.is_empty() {
+            return Ok(());
+        }
+        let agents: Vec<&str> = touched.agents.iter().map(String::as_str).collect();
+        let found: Vec<Document> = self
+            .conversations
+            .find(doc! { "agentId": { "$in": agents } })
+            .projection(doc! {
+                "agentId": 1, "duration": 1, "cost": 1,
+                "metadata.analysis.call_successful": 1,
+                "projection.latencySketch": 1, "projection.latencySumMs": 1,
+                "projection.latencyTurns": 1,
+                "projection.conversationSeq": 1, "projection.ledgerSeq": 1,
+            })
+            .await?
+            .try_collect()
+            .await?;
+        let mut stats: BTreeMap<String, AgentFigures> = BTreeMap::new();
+        for conversation in &found {
+            if let Ok(agent) = conversation.get_str("agentId") {
+                stats.entry(agent.to_owned()).or_default().add(conversation);
+            }
+        }
+        for agent in &touched.agents {
+            let figures = stats.get(agent).map(|f| f.to_doc(agent));
+            self.put(&self.agents, agent.clone(), figures).await?;
+        }
+        Ok(())
+    }
+
+    /// Replaces document `id` with `fields`, or deletes it when `None`.
+    async fn put(
+        &self,
+        collection: &Collection<Document>,
+        id: String,
+        fields: Option<Document>,
+    ) -> Result<(), Error> {
+        match fields {
+            Some(fields) => {
+                let mut document = doc! { "_id": id.as_str() };
+                document.extend(fields);
+                collection
+                    .replace_one(doc! { "_id": id }, document)
+                    .upsert(true)
+                    .await?;
+            }
+            None => {
+                collection.delete_one(doc! { "_id": id }).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn bson_time(at: ChronoTime<Utc>) -> DateTime {
+    DateTime::from_millis(at.timestamp_millis())
+}
