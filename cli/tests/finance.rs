@@ -114,6 +114,7 @@ async fn reconcile_explain_and_reprice_read_a_charged_call_from_the_log() {
         .await
         .expect("append");
     let deadline = Instant::now() + DEADLINE;
+    let mut pace = tokio::time::interval(Duration::from_millis(50));
     let report = loop {
         let output = parlor(&url, &["reconcile", "--format", "json"]);
         let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("json");
@@ -121,7 +122,7 @@ async fn reconcile_explain_and_reprice_read_a_charged_call_from_the_log() {
             break report;
         }
         assert!(Instant::now() < deadline, "never charged: {report}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        pace.tick().await;
     };
     let line = &report["conversations"][0];
     assert_eq!(line["conversation_id"], conversation.to_string());

@@ -60,6 +60,7 @@ async fn until_answering(harness: &Harness) {
         user_id: UserId::new(),
     })
     .expect("json");
+    let mut pace = tokio::time::interval(Duration::from_millis(20));
     while harness
         .client
         .request(subject::LEDGER_BALANCE, body.clone().into())
@@ -67,7 +68,7 @@ async fn until_answering(harness: &Harness) {
         .is_err()
     {
         assert!(Instant::now() < deadline, "the ledger never answered");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        pace.tick().await;
     }
 }
 
@@ -111,12 +112,13 @@ async fn a_ledger_killed_mid_charge_and_restarted_charges_every_call_exactly_onc
     }
     // Kill it once it is well into the charges, not before and not after.
     let deadline = Instant::now() + DEADLINE;
+    let mut pace = tokio::time::interval(Duration::from_millis(5));
     while ledger_messages(&harness).await < before + 200 {
         assert!(
             Instant::now() < deadline,
             "the ledger never started charging"
         );
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        pace.tick().await;
     }
     ledger.kill();
     let at_kill = ledger_messages(&harness).await;
