@@ -8,7 +8,7 @@ use events::ConversationEvent;
 use events::conversation::{EndReason, FailureReason};
 use serde_json::json;
 
-use super::harness::{E2e, pcm};
+use super::harness::{E2e, doomed_session, pcm};
 use super::shape::{assert_prisma_shape, id_of, kinds, reconciled, reported_credits, status_is};
 
 const GRANT: i64 = 10_000;
@@ -294,15 +294,7 @@ async fn killing_the_session_service_mid_call_fails_the_call_and_releases_the_ho
     let e2e = E2e::start_without_session().await;
     let mut config = parlor::stack::session_config(&e2e.config);
     config.instance = "doomed".to_owned();
-    // A runtime of its own, so dropping it kills the service mid-call with
-    // no chance to close anything, as a crash would.
-    let doomed = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    doomed.spawn(session::run(config.clone(), std::future::pending()));
-    e2e.wait_for_session().await;
+    let doomed = doomed_session(&e2e, config.clone()).await;
     let (user, token) = e2e.user(GRANT).await;
     let mut call = e2e.connect(&token, TEXT_ONLY()).await.expect("connected");
     let elevenlabs_id = call.conversation_id().to_owned();

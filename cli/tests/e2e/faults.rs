@@ -9,7 +9,7 @@ use events::ConversationEvent;
 use events::conversation::FailureReason;
 use serde_json::json;
 
-use super::harness::E2e;
+use super::harness::{E2e, doomed_session};
 use super::shape::{id_of, status_is};
 
 const GRANT: i64 = 10_000;
@@ -20,15 +20,7 @@ async fn a_killed_session_copy_is_swept_by_a_survivor() {
     let mut doomed_config = parlor::stack::session_config(&e2e.config);
     doomed_config.instance = "doomed".to_owned();
     doomed_config.owner_timeout = Duration::from_secs(3);
-    // A runtime of its own, so dropping it kills the copy with no chance to
-    // close anything, as a crash would.
-    let doomed = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    doomed.spawn(session::run(doomed_config.clone(), std::future::pending()));
-    e2e.wait_for_session().await;
+    let doomed = doomed_session(&e2e, doomed_config.clone()).await;
     let init = json!({"conversation_config_override": {"conversation": {"text_only": true}}});
     let mut calls = Vec::new();
     for _ in 0..3 {

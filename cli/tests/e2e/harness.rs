@@ -259,6 +259,20 @@ impl E2e {
     }
 }
 
+/// Runs a session copy on a runtime of its own, so that shutting the
+/// runtime down kills the copy mid-call with no chance to close anything,
+/// as a crash would. Returns once a session copy answers.
+pub async fn doomed_session(e2e: &E2e, config: session::Config) -> tokio::runtime::Runtime {
+    let doomed = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    doomed.spawn(session::run(config, std::future::pending()));
+    e2e.wait_for_session().await;
+    doomed
+}
+
 /// How often [`poll_until`] looks again.
 const POLL_EVERY: Duration = Duration::from_millis(25);
 

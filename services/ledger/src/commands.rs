@@ -10,7 +10,7 @@ use events::command::{
     Balance, CorrectCredits, ExtendHold, GetBalance, GrantCredits, GrantExpiringCredits,
     HoldCredits, HoldExtended, HoldPlaced, Reconcile, Refusal, RefusalCode, Reply, subject,
 };
-use events::{AccountId, CorrelationId};
+use events::{AccountId, CorrelationId, UserId};
 use futures::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -213,14 +213,7 @@ async fn grant(book: &Book, payload: &[u8]) -> Result<Balance, Refusal> {
         reason: request.reason,
         expires_at: None,
     };
-    let cause = Cause {
-        correlation_id,
-        causation_id: None,
-    };
-    book.execute(&command, cause, |state| state.balance(request.user_id))
-        .instrument(span)
-        .await
-        .map_err(|e| e.into_refusal())
+    balance_after(book, &command, request.user_id, correlation_id, span).await
 }
 
 async fn grant_expiring(book: &Book, payload: &[u8]) -> Result<Balance, Refusal> {
@@ -240,14 +233,7 @@ async fn grant_expiring(book: &Book, payload: &[u8]) -> Result<Balance, Refusal>
         reason: request.reason,
         expires_at: Some(request.expires_at),
     };
-    let cause = Cause {
-        correlation_id,
-        causation_id: None,
-    };
-    book.execute(&command, cause, |state| state.balance(request.user_id))
-        .instrument(span)
-        .await
-        .map_err(|e| e.into_refusal())
+    balance_after(book, &command, request.user_id, correlation_id, span).await
 }
 
 async fn correct(book: &Book, payload: &[u8]) -> Result<Balance, Refusal> {
@@ -269,11 +255,23 @@ async fn correct(book: &Book, payload: &[u8]) -> Result<Balance, Refusal> {
             actor: request.actor,
         },
     };
+    balance_after(book, &command, request.user_id, correlation_id, span).await
+}
+
+/// Books an admin command that a request asked for (nothing caused it but
+/// the request) and answers the user's balance after it.
+async fn balance_after(
+    book: &Book,
+    command: &Command,
+    user: UserId,
+    correlation_id: CorrelationId,
+    span: tracing::Span,
+) -> Result<Balance, Refusal> {
     let cause = Cause {
         correlation_id,
         causation_id: None,
     };
-    book.execute(&command, cause, |state| state.balance(request.user_id))
+    book.execute(command, cause, |state| state.balance(user))
         .instrument(span)
         .await
         .map_err(|e| e.into_refusal())
