@@ -76,13 +76,16 @@ impl Stack {
                 Ok(session::run(session_config, shutdown).await?)
             }));
         }
-        let gateway = gateway::Application::build(gateway::Config::new(
+        let mut gateway_config = gateway::Config::new(
             config.http_addr,
             config.nats_url.clone(),
             config.jwt_secret.clone(),
-        ))
-        .await
-        .context("starting the gateway")?;
+        );
+        gateway_config.mongodb_uri = config.mongodb_uri.clone();
+        gateway_config.mongodb_database = config.mongodb_database.clone();
+        let gateway = gateway::Application::build(gateway_config)
+            .await
+            .context("starting the gateway")?;
         let gateway_addr = gateway.addr();
         let shutdown = until(&stopped);
         services.spawn(named("gateway", async move {

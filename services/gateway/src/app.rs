@@ -12,11 +12,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::Authenticator;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::live::Live;
 use crate::live::limit::LiveCalls;
+use crate::reads::Reads;
 use crate::routes;
-use crate::routes::convai::ConvaiState;
+use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -28,6 +29,8 @@ pub enum Error {
     },
     #[error("connecting to NATS at {url}: {message}")]
     Nats { url: String, message: String },
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("serving HTTP: {0}")]
     Serve(#[source] std::io::Error),
 }
@@ -75,13 +78,23 @@ impl Application {
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
         };
-        let convai = ConvaiState {
+        // The driver connects lazily: a gateway starts without MongoDB and
+        // answers reads with 503 until it is reachable (see `/readyz`).
+        let mongo = mongodb::Client::with_uri_str(&config.mongodb_uri)
+            .await
+            .map_err(|source| ConfigError::MongoUri {
+                uri: config.mongodb_uri.clone(),
+                source,
+            })?;
+        let state = AppState {
             auth: Arc::new(Authenticator::new(config.jwt_secret)),
             live: live.clone(),
+            reads: Reads::new(mongo.database(&config.mongodb_database)),
+            nats: live.nats.clone(),
         };
         Ok(Self {
             listener,
-            router: routes::router(convai),
+            router: routes::router(state),
             live,
         })
     }

@@ -20,6 +20,10 @@ pub struct Config {
     pub http_addr: SocketAddr,
     /// `NATS_URL`, default `nats://127.0.0.1:4222`.
     pub nats_url: String,
+    /// `MONGODB_URI`, default `mongodb://127.0.0.1:27017`: the read models.
+    pub mongodb_uri: String,
+    /// `MONGODB_DATABASE`, default `parlor` (DESIGN §3).
+    pub mongodb_database: String,
     /// `PARLOR_JWT_SECRET` (required, ≥ 32 bytes): signs and checks tokens.
     pub jwt_secret: JwtSecret,
     /// `PARLOR_LIVE_CALLS_PER_USER`, default 5, counted per gateway copy.
@@ -41,6 +45,12 @@ pub enum ConfigError {
     HttpAddr(String),
     #[error(transparent)]
     Secret(#[from] SecretError),
+    #[error("MONGODB_URI `{uri}` is not a MongoDB connection string: {source}")]
+    MongoUri {
+        uri: String,
+        #[source]
+        source: mongodb::error::Error,
+    },
     #[error("{name} `{value}` is not a positive whole number")]
     Number { name: &'static str, value: String },
 }
@@ -51,6 +61,8 @@ impl Config {
         Self {
             http_addr,
             nats_url: nats_url.into(),
+            mongodb_uri: "mongodb://127.0.0.1:27017".to_owned(),
+            mongodb_database: "parlor".to_owned(),
             jwt_secret,
             live_calls_per_user: DEFAULT_LIVE_CALLS_PER_USER,
             session_start_timeout: DEFAULT_SESSION_START_TIMEOUT,
@@ -68,6 +80,12 @@ impl Config {
         let nats_url =
             std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned());
         let mut config = Self::new(http_addr, nats_url, JwtSecret::from_env()?);
+        if let Some(uri) = set("MONGODB_URI") {
+            config.mongodb_uri = uri;
+        }
+        if let Some(database) = set("MONGODB_DATABASE") {
+            config.mongodb_database = database;
+        }
         if let Some(n) = positive("PARLOR_LIVE_CALLS_PER_USER")? {
             config.live_calls_per_user = usize::try_from(n).unwrap_or(usize::MAX);
         }
@@ -100,6 +118,10 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+fn set(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
 }
 
 fn positive(name: &'static str) -> Result<Option<u64>, ConfigError> {

@@ -9,19 +9,26 @@
 //!
 //! * [`config`] — `Config` from the environment.
 //! * [`app`] — `Application::build(config)` → `addr()` → `run_until_stopped`.
-//! * [`auth`] — Parlor tokens (HS256 JWTs), conversation signatures, and
-//!   where requests carry them.
+//! * [`auth`] — Parlor tokens (HS256 JWTs), conversation signatures, where
+//!   requests carry them, and `Principal`: the caller and what its role sees.
 //! * [`live`] — a live conversation: `cmd.session.start`, then the relay
 //!   between the client WebSocket and the live subjects.
-//! * [`routes`] — one module per resource, each with its own `router()`.
+//! * [`routes`] — one module per resource, each with its own `router()`;
+//!   merged with the OpenAPI document generated from the same handlers.
 //! * [`error`] — `ApiError`, answered as `application/problem+json`.
+//! * [`extract`] — JSON body and query extractors refused as problem+json.
+//! * [`reads`] — the projector's MongoDB collections, read only.
+//! * [`state`] — `AppState`, what every route shares.
 
 pub mod app;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod extract;
 pub mod live;
+pub mod reads;
 pub mod routes;
+pub mod state;
 
 pub use app::{Application, Error};
 pub use auth::{JwtSecret, Role, issue_token};

@@ -20,14 +20,19 @@ const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Sees only their own conversations, costs and balance.
     User,
+    /// Sees every ledger and the reconciliation, but no one's transcripts.
+    Finance,
+    /// Sees everything and grants credits.
     Admin,
 }
 
 impl Role {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "user",
+            Self::Finance => "finance",
             Self::Admin => "admin",
         }
     }

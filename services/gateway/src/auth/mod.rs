@@ -3,6 +3,7 @@
 
 pub mod credential;
 pub mod jwt;
+pub mod principal;
 pub mod secret;
 pub mod signature;
 
@@ -11,6 +12,7 @@ use events::{AgentId, UserId};
 
 pub use credential::Credential;
 pub use jwt::{Claims, Role, TokenError, issue_token, verify_token};
+pub use principal::Principal;
 pub use secret::{JwtSecret, SecretError};
 pub use signature::{SignatureError, Signatures, Verified};
 
@@ -60,8 +62,13 @@ impl Authenticator {
 
     /// The user of a token in the headers (signatures are not accepted).
     pub fn token_user(&self, headers: &HeaderMap) -> Result<UserId, AuthError> {
+        Ok(self.token_claims(headers)?.sub)
+    }
+
+    /// The claims of a token in the headers (signatures are not accepted).
+    pub fn token_claims(&self, headers: &HeaderMap) -> Result<Claims, AuthError> {
         let token = credential::find_token(headers)?;
-        Ok(verify_token(&self.secret, token)?.sub)
+        Ok(verify_token(&self.secret, token)?)
     }
 
     /// Checks whatever credential the request carries, without using it up.

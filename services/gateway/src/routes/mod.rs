@@ -1,12 +1,39 @@
-//! The gateway's HTTP surface: each resource's `router()`, merged here.
+//! The gateway's HTTP surface: each resource's `router()`, merged here into
+//! one router whose OpenAPI document is generated from the same routes, so
+//! `/openapi.json` cannot drift from what is served.
 
 pub mod convai;
 mod health;
+mod openapi;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Uri;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
-pub fn router(convai: convai::ConvaiState) -> Router {
-    Router::new()
+use crate::error::ApiError;
+use crate::extract::MAX_BODY_BYTES;
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
-        .merge(convai::router(convai))
+        .merge(convai::router())
+        .merge(openapi::router())
+        .split_for_parts();
+    router
+        .layer(axum::Extension(openapi::Document::new(&api)))
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn no_route(uri: Uri) -> ApiError {
+    ApiError::NoRoute(uri.path().to_owned())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }

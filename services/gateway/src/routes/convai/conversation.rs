@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::auth::{AuthError, SignatureError};
 use crate::error::ApiError;
 use crate::live::{Admission, refuse};
-use crate::routes::convai::ConvaiState;
+use crate::state::AppState;
 use bus::Close;
 use bus::close::{POLICY, TRY_AGAIN_LATER};
 
@@ -28,8 +28,21 @@ struct ConversationQuery {
     conversation_signature: Option<String>,
 }
 
+/// The conversation WebSocket, speaking ElevenLabs' protocol. Credential:
+/// a token (header, `xi-api-key` or the `bearer.<token>` subprotocol) or a
+/// `conversation_signature` from a signed URL.
+#[utoipa::path(get, path = "/v1/convai/conversation", tag = "convai",
+    params(
+        ("agent_id" = String, Query, description = "The agent to talk to"),
+        ("conversation_signature" = Option<String>, Query, description = "From a signed URL"),
+    ),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 426, body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn conversation(
-    State(state): State<ConvaiState>,
+    State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -57,7 +70,7 @@ pub async fn conversation(
 /// Checks credential, agent and the user's call limit, then uses the
 /// credential up (a signature only once everything else passed).
 fn admit(
-    state: &ConvaiState,
+    state: &AppState,
     headers: &HeaderMap,
     query: Option<ConversationQuery>,
 ) -> Result<Admission, Close> {
@@ -87,11 +100,7 @@ fn admit(
 }
 
 /// The same checks for a request that is not an upgrade: 401, 400, else 426.
-fn plain_http(
-    state: &ConvaiState,
-    headers: &HeaderMap,
-    query: Option<ConversationQuery>,
-) -> ApiError {
+fn plain_http(state: &AppState, headers: &HeaderMap, query: Option<ConversationQuery>) -> ApiError {
     let Some(query) = query else {
         return ApiError::BadRequest("malformed query string".into());
     };

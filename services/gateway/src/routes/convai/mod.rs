@@ -4,32 +4,15 @@
 mod conversation;
 mod signed_url;
 
-use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use axum::Router;
-use axum::routing::get;
+use crate::state::AppState;
 
-use crate::auth::Authenticator;
-use crate::live::Live;
-
-/// What the conversation routes share.
-#[derive(Clone)]
-pub struct ConvaiState {
-    pub auth: Arc<Authenticator>,
-    pub live: Live,
-}
-
-pub fn router(state: ConvaiState) -> Router {
-    Router::new()
-        .route("/v1/convai/conversation", get(conversation::conversation))
-        .route(
-            "/v1/convai/conversation/get-signed-url",
-            get(signed_url::get_signed_url),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(conversation::conversation))
+        .routes(routes!(signed_url::get_signed_url))
         // ElevenLabs' deprecated spelling, still served by its API.
-        .route(
-            "/v1/convai/conversation/get_signed_url",
-            get(signed_url::get_signed_url),
-        )
-        .with_state(state)
+        .routes(routes!(signed_url::get_signed_url_deprecated))
 }

@@ -8,21 +8,32 @@ use axum::http::{HeaderMap, Uri};
 use events::AgentId;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
-use crate::routes::convai::ConvaiState;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SignedUrlQuery {
+    /// The agent the URL opens a conversation with.
     agent_id: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SignedUrl {
+    /// `ws(s)://<host>/v1/convai/conversation?agent_id=…&conversation_signature=…`, single use.
     signed_url: String,
 }
 
+/// A single-use URL that opens one conversation with the agent for the caller.
+#[utoipa::path(get, path = "/v1/convai/conversation/get-signed-url", tag = "convai",
+    params(SignedUrlQuery),
+    responses(
+        (status = 200, body = SignedUrl),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn get_signed_url(
-    State(state): State<ConvaiState>,
+    State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Json<SignedUrl>, ApiError> {
@@ -49,6 +60,17 @@ pub async fn get_signed_url(
             "{scheme}://{host}/v1/convai/conversation?agent_id={agent_id}&conversation_signature={signature}"
         ),
     }))
+}
+
+/// ElevenLabs' deprecated spelling of [`get_signed_url`].
+#[utoipa::path(get, path = "/v1/convai/conversation/get_signed_url", tag = "convai",
+    params(SignedUrlQuery), responses((status = 200, body = SignedUrl)))]
+pub async fn get_signed_url_deprecated(
+    state: State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Json<SignedUrl>, ApiError> {
+    get_signed_url(state, headers, uri).await
 }
 
 /// The host the client used (HTTP/1.1 `Host`, else the URI's authority),
