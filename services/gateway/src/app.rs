@@ -45,6 +45,7 @@ pub struct Application {
 impl Application {
     /// Connects to NATS and binds the HTTP address.
     pub async fn build(config: Config) -> Result<Self, Error> {
+        crate::metrics::handle();
         // Live subscriptions buffer at most RELAY_BUFFER frames (see `live::relay`).
         let nats = async_nats::ConnectOptions::new()
             .subscription_capacity(RELAY_BUFFER)

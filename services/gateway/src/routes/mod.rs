@@ -5,6 +5,7 @@
 pub mod convai;
 mod health;
 mod openapi;
+mod ops;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -21,9 +22,11 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(convai::router())
         .merge(openapi::router())
+        .merge(ops::router())
         .split_for_parts();
     router
         .layer(axum::Extension(openapi::Document::new(&api)))
+        .route_layer(axum::middleware::from_fn(crate::metrics::track))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
