@@ -4,6 +4,7 @@
 
 pub mod convai;
 mod health;
+mod me;
 mod openapi;
 mod ops;
 
@@ -21,6 +22,7 @@ pub fn router(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
         .merge(convai::router())
+        .merge(me::router())
         .merge(openapi::router())
         .merge(ops::router())
         .split_for_parts();
