@@ -4,9 +4,14 @@
 //! load ends: the same conversations (status, messages, cost), the same
 //! balances, a zero trial balance and no hold left open.
 //!
-//! CI runs the kills of a ledger and a projector copy and a NATS cluster
-//! node; the rest are `#[ignore]`d (see the README: `cargo test -p parlor
-//! --test faults -- --include-ignored`).
+//! A killed session copy is the exception: the calls it held die with it,
+//! so those end `failed` (holds closed, time charged) and only the others
+//! must match.
+//!
+//! CI runs one kill of each of session, ledger and projector, a NATS
+//! cluster node stopped, a single nats-server restarted and the simulator's
+//! faults; the kills of the second copies are `#[ignore]`d (see the README:
+//! `cargo test -p parlor --test faults -- --include-ignored`).
 
 mod faults {
     pub mod world;
@@ -20,6 +25,8 @@ use tokio::sync::OnceCell;
 /// Conversation events in the log when a fault strikes: every call has
 /// started and is mid-conversation.
 const MID_LOAD: u64 = 40;
+/// Credits `parlor load` grants each of its users.
+const GRANT: i64 = 20_000;
 
 /// The fault-free run, made once for every test in this binary.
 static BASELINE: OnceCell<Outcome> = OnceCell::const_new();
@@ -53,9 +60,14 @@ fn cluster() -> Nats {
 
 /// Runs the load under `fault` on a fresh stack and returns how it ended.
 async fn under(nats: Nats, sim: SimConfig, fault: Option<Fault>) -> Outcome {
+    under_after(MID_LOAD, nats, sim, fault).await
+}
+
+/// [`under`], the fault striking once the log holds `events` conversation events.
+async fn under_after(events: u64, nats: Nats, sim: SimConfig, fault: Option<Fault>) -> Outcome {
     let mut world = World::start(nats, sim).await;
     match fault {
-        Some(fault) => world.load_with(MID_LOAD, fault).await,
+        Some(fault) => world.load_with(events, fault).await,
         None => world.load().await,
     };
     let outcome = world.settled().await;
@@ -69,6 +81,46 @@ fn assert_alike(fault: &str, run: &Outcome, baseline: &Outcome) {
         run, baseline,
         "{fault}: the run ended unlike the fault-free run"
     );
+}
+
+/// A killed session copy takes its live calls with it (their upstream
+/// sockets were its own): each ends `failed` with its hold closed and its
+/// time charged, and every other call ends as in the fault-free run.
+fn assert_alike_but_cut(fault: &str, run: &Outcome, baseline: &Outcome) -> usize {
+    assert_eq!(run.trial_balance, 0, "{fault}: the trial balance");
+    assert_eq!(run.calls.len(), baseline.calls.len(), "{fault}: calls");
+    let mut unmatched = baseline.calls.clone();
+    let mut cut = 0;
+    for call in &run.calls {
+        if let Some(at) = unmatched.iter().position(|b| b == call) {
+            unmatched.remove(at);
+        } else {
+            assert_eq!(
+                call.status, "failed",
+                "{fault}: {call:?} is unlike the fault-free calls"
+            );
+            assert!(
+                call.available <= GRANT,
+                "{fault}: {call:?} was paid, not charged"
+            );
+            cut += 1;
+        }
+    }
+    assert_eq!(unmatched.len(), cut, "{fault}: {unmatched:?}");
+    cut
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_session_copy_cuts_only_its_own_calls() {
+    let baseline = baseline().await;
+    let run = under(
+        single(),
+        SimConfig::fast(),
+        Some(Fault::Kill(Service::Session, 0)),
+    )
+    .await;
+    let cut = assert_alike_but_cut("session killed", &run, baseline);
+    assert!(cut < LOAD.calls, "the surviving copy's calls went on");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,7 +165,6 @@ async fn a_killed_second_ledger_and_projector_copy_change_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "long: run with --include-ignored (README, fault suite)"]
 async fn a_restarted_single_nats_server_changes_nothing() {
     let baseline = baseline().await;
     let run = under(single(), SimConfig::fast(), Some(Fault::RestartNats)).await;
@@ -121,7 +172,6 @@ async fn a_restarted_single_nats_server_changes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "long: run with --include-ignored (README, fault suite)"]
 async fn late_costs_and_refused_record_reads_change_nothing() {
     let baseline = baseline().await;
     let mut sim = SimConfig::fast();
@@ -134,4 +184,22 @@ async fn late_costs_and_refused_record_reads_change_nothing() {
     }];
     let run = under(single(), sim, None).await;
     assert_alike("late costs, refused reads", &run, baseline);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_the_simulator_fails_ends_failed_and_the_rest_alike() {
+    let baseline = baseline().await;
+    // Armed as the first call through the gateway opens (after the direct
+    // baseline calls): one of the calls then crashes at its third turn.
+    let run = under_after(
+        1,
+        single(),
+        SimConfig::fast(),
+        Some(Fault::Simulator(SimFault::Close1011 {
+            after_agent_turns: 3,
+        })),
+    )
+    .await;
+    let cut = assert_alike_but_cut("a call crashed upstream", &run, baseline);
+    assert_eq!(cut, 1, "exactly the crashed call failed");
 }

@@ -204,6 +204,7 @@ impl World {
                     ("ELEVENLABS_API_KEY", sim.api_key().to_owned()),
                     ("PARLOR_SESSION_INSTANCE", format!("session-{n}")),
                     ("PARLOR_OWNER_TIMEOUT_MS", "2000".to_owned()),
+                    ("PARLOR_HEARTBEAT_TIMEOUT_MS", "2000".to_owned()),
                     ("PARLOR_COST_TIMEOUT_SECS", "60".to_owned()),
                 ],
             );
@@ -215,7 +216,7 @@ impl World {
                 ("NATS_URL", nats.gateway_url()),
                 ("PARLOR_HTTP_ADDR", format!("127.0.0.1:{gateway_port}")),
                 ("PARLOR_JWT_SECRET", secret_text.clone()),
-                ("PARLOR_LIVE_CALLS_PER_USER", "5".to_owned()),
+                ("PARLOR_HEARTBEAT_TIMEOUT_MS", "2000".to_owned()),
             ],
         );
         for copy in &mut copies {
@@ -282,10 +283,10 @@ impl World {
     pub async fn load_with(&mut self, after_events: u64, fault: Fault) -> Report {
         let load = parlor::load::run(&self.target, &LOAD);
         let store = self.store.clone();
-        let (nats, copies) = (&mut self.nats, &mut self.copies);
+        let (nats, copies, sim) = (&mut self.nats, &mut self.copies, &self.sim);
         let faulted = async {
             until_events(&store, after_events).await;
-            match fault {
+            match fault.clone() {
                 Fault::Kill(service, index) => {
                     let copy = copies
                         .iter_mut()
@@ -297,6 +298,7 @@ impl World {
                     copy.spawn();
                 }
                 Fault::StopNatsNode(node) => nats.cluster().kill(node),
+                Fault::Simulator(fault) => sim.inject(fault),
                 Fault::RestartNats => tokio::task::block_in_place(|| {
                     nats.single().restart().expect("nats-server restarted");
                 }),
@@ -401,7 +403,7 @@ impl World {
 }
 
 /// What goes wrong mid-load.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Fault {
     /// SIGKILL copy `index` of a service, then start it again.
     Kill(Service, usize),
@@ -409,6 +411,8 @@ pub enum Fault {
     StopNatsNode(usize),
     /// Restart the single nats-server on its port and store.
     RestartNats,
+    /// Arm a simulator fault for the next call it applies to.
+    Simulator(elevenlabs_sim::Fault),
 }
 
 /// Until the conversation stream holds `count` messages.
