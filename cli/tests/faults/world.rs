@@ -47,9 +47,10 @@ impl Nats {
         }
     }
 
-    /// The gateway's `NATS_URL`: it parses one URL, not a list, so on a
-    /// cluster it is given the last node, which no test stops.
-    fn gateway_url(&self) -> String {
+    /// One node no test stops: the gateway's `NATS_URL` (it parses one URL,
+    /// not a list), and the test's own connection, so that what observes
+    /// the fault is not struck by it.
+    fn steady_url(&self) -> String {
         match self {
             Self::Single(server) => server.url(),
             Self::Cluster(cluster) => cluster.node_url(testkit::cluster::NODES - 1),
@@ -149,7 +150,7 @@ impl World {
         let turn = ONE_STACK_AT_A_TIME.lock().await;
         let sim = Simulator::start(sim_config).await.expect("simulator");
         let mongo = TestMongo::start("parlor_faults").await.expect("mongodb");
-        let store = EventStore::connect(&nats.url()).await.expect("nats");
+        let store = EventStore::connect(&nats.steady_url()).await.expect("nats");
         store
             .ensure_streams_with(nats.replicas())
             .await
@@ -213,7 +214,7 @@ impl World {
             Service::Gateway,
             "gateway",
             vec![
-                ("NATS_URL", nats.gateway_url()),
+                ("NATS_URL", nats.steady_url()),
                 ("PARLOR_HTTP_ADDR", format!("127.0.0.1:{gateway_port}")),
                 ("PARLOR_JWT_SECRET", secret_text.clone()),
                 ("PARLOR_HEARTBEAT_TIMEOUT_MS", "2000".to_owned()),
