@@ -2,8 +2,11 @@
 //! one router whose OpenAPI document is generated from the same routes, so
 //! `/openapi.json` cannot drift from what is served.
 
+mod agent_stats;
 pub mod convai;
+pub mod conversations;
 mod health;
+mod history;
 mod openapi;
 
 use axum::Router;
@@ -20,6 +23,9 @@ pub fn router(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
         .merge(convai::router())
+        .merge(history::router())
+        .merge(conversations::router())
+        .merge(agent_stats::router())
         .merge(openapi::router())
         .split_for_parts();
     router
