@@ -10,6 +10,7 @@
 mod figures;
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use bson::doc;
 use bson::oid::ObjectId;
@@ -20,6 +21,7 @@ use utoipa_axum::routes;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, Problem};
 use crate::routes::conversations::fetch::mongo_error;
+use crate::routes::conversations::path_segment;
 use crate::state::AppState;
 use figures::{AgentStats, Figures};
 
@@ -43,8 +45,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn agent_stats(
     principal: Principal,
     State(state): State<AppState>,
-    Path(agent_id): Path<String>,
+    agent_id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<AgentStats>, ApiError> {
+    let agent_id = path_segment(agent_id)?;
     if agent_id.is_empty() || agent_id.len() > AGENT_ID_MAX {
         return Err(ApiError::BadRequest(format!(
             "agentId must be 1 to {AGENT_ID_MAX} bytes"

@@ -9,6 +9,7 @@ pub mod query;
 mod render;
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use bson::DateTime;
 use serde::Deserialize;
@@ -132,9 +133,9 @@ async fn list_conversations(
 async fn get_conversation(
     principal: Principal,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ConversationDocument>, ApiError> {
-    let reference = Reference::parse(&id).map_err(bad)?;
+    let reference = Reference::parse(&path_segment(id)?).map_err(bad)?;
     let document = fetch::one(&state.reads, Scope::of(&principal), &reference)
         .await?
         .ok_or(ApiError::NotFound("conversation"))?;
@@ -142,6 +143,13 @@ async fn get_conversation(
     let id = document.get_object_id("_id").map_err(ApiError::internal)?;
     let ledger = fetch::ledger_trail(&state.reads, id).await?;
     Ok(Json(render::document(&document, &messages, &ledger)))
+}
+
+/// A path segment, refused as problem+json when it is not UTF-8.
+pub fn path_segment(given: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    given
+        .map(|Path(segment)| segment)
+        .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
 }
 
 fn bad(error: ParamError) -> ApiError {

@@ -15,6 +15,7 @@
 mod render;
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use bson::DateTime;
 use serde::Deserialize;
@@ -24,10 +25,10 @@ use utoipa_axum::routes;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
-use crate::routes::conversations::fetch;
 use crate::routes::conversations::query::{
     Cursor, Filter, Order, ParamError, Reference, Scope, Search, Verdict, page_size,
 };
+use crate::routes::conversations::{fetch, path_segment};
 use crate::state::AppState;
 use render::{ConversationDetail, ConversationsPage};
 
@@ -175,9 +176,9 @@ async fn list_conversations(
 async fn get_conversation(
     principal: Principal,
     State(state): State<AppState>,
-    Path(conversation_id): Path<String>,
+    conversation_id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ConversationDetail>, ApiError> {
-    let reference = Reference::parse(&conversation_id).map_err(invalid)?;
+    let reference = Reference::parse(&path_segment(conversation_id)?).map_err(invalid)?;
     let document = fetch::one(&state.reads, Scope::of(&principal), &reference)
         .await?
         .ok_or(ApiError::NotFound("conversation"))?;
