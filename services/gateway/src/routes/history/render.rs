@@ -161,7 +161,7 @@ pub fn detail(document: &Document, messages: &[Document]) -> ConversationDetail 
         conversation_id: view.conversation_id(),
         status: view.status(),
         user_id: document.get_object_id("userId").ok().map(|id| id.to_hex()),
-        transcript: messages.iter().map(turn).collect(),
+        transcript: transcript(messages, metadata),
         metadata: HistoryMetadata {
             start_time_unix_secs: view.start_secs(),
             accepted_time_unix_secs: Some(view.start_secs()),
@@ -193,6 +193,37 @@ fn analysis(reported: &Document) -> Value {
             .or_insert_with(|| Value::from(""));
     }
     value
+}
+
+/// The turns, each client tool call the agent made (`metadata.tool_calls`)
+/// on the last agent turn said by then, as ElevenLabs places them.
+fn transcript(messages: &[Document], metadata: Option<&Document>) -> Vec<TranscriptTurn> {
+    let mut turns: Vec<TranscriptTurn> = messages.iter().map(turn).collect();
+    let calls = metadata
+        .and_then(|m| m.get_array("tool_calls").ok())
+        .into_iter()
+        .flatten()
+        .filter_map(Bson::as_document);
+    for call in calls {
+        let at = i64::from(call.get_i32("time_in_call_secs").unwrap_or(0));
+        let last_agent = || turns.iter().rposition(|t| t.role == "agent");
+        let Some(index) = turns
+            .iter()
+            .rposition(|t| t.role == "agent" && t.time_in_call_secs <= at)
+            .or_else(last_agent)
+        else {
+            continue;
+        };
+        turns[index].tool_calls.push(serde_json::json!({
+            "type": "client",
+            "request_id": call.get_str("tool_call_id").unwrap_or_default(),
+            "tool_name": call.get_str("tool_name").unwrap_or_default(),
+            "params_as_json": "{}",
+            "tool_has_been_called": true,
+            "tool_details": null,
+        }));
+    }
+    turns
 }
 
 fn turn(message: &Document) -> TranscriptTurn {
@@ -269,5 +300,37 @@ impl View<'_> {
     /// `cost` is whole credits stored as a double.
     fn credits(&self) -> i64 {
         self.0.get_f64("cost").map_or(0, |c| c.round() as i64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bson::doc;
+
+    use super::*;
+
+    #[test]
+    fn a_tool_call_sits_on_the_last_agent_turn_said_by_then() {
+        let line =
+            |role: &str, secs: i32| doc! { "role": role, "message": "x", "timeInCallSecs": secs };
+        let messages = [
+            line("agent", 0),
+            line("user", 2),
+            line("agent", 3),
+            line("agent", 9),
+        ];
+        let metadata = doc! { "tool_calls": [
+            { "tool_call_id": "t1", "tool_name": "lookup", "time_in_call_secs": 5 },
+        ] };
+        let turns = transcript(&messages, Some(&metadata));
+        let with_calls: Vec<usize> = turns
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !t.tool_calls.is_empty())
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(with_calls, [2]);
+        assert_eq!(turns[2].tool_calls[0]["request_id"], "t1");
+        assert_eq!(turns[2].tool_calls[0]["tool_name"], "lookup");
     }
 }
