@@ -2,9 +2,12 @@
 //! one router whose OpenAPI document is generated from the same routes, so
 //! `/openapi.json` cannot drift from what is served.
 
+mod agent_stats;
 pub mod convai;
+pub mod conversations;
 mod health;
 mod me;
+mod history;
 mod openapi;
 mod ops;
 
@@ -23,6 +26,9 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(convai::router())
         .merge(me::router())
+        .merge(history::router())
+        .merge(conversations::router())
+        .merge(agent_stats::router())
         .merge(openapi::router())
         .merge(ops::router())
         .split_for_parts();
