@@ -4,6 +4,7 @@
 
 pub mod convai;
 mod health;
+mod money;
 mod openapi;
 
 use axum::Router;
@@ -20,6 +21,7 @@ pub fn router(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
         .merge(convai::router())
+        .merge(money::router())
         .merge(openapi::router())
         .split_for_parts();
     router
