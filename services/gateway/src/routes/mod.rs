@@ -3,6 +3,7 @@
 //! `/openapi.json` cannot drift from what is served.
 
 pub mod convai;
+mod exports;
 mod health;
 mod money;
 mod openapi;
@@ -22,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(convai::router())
         .merge(money::router())
+        .merge(exports::router())
         .merge(openapi::router())
         .split_for_parts();
     router

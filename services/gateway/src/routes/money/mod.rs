@@ -3,7 +3,7 @@
 //! the admin's grants and corrections. Users see only their own money;
 //! finance reads everyone's; only admins write.
 
-mod accounts;
+pub(crate) mod accounts;
 mod balance;
 mod corrections;
 mod cost;
