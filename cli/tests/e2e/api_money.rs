@@ -360,6 +360,11 @@ async fn each_role_sees_only_what_it_may_on_the_money_routes() {
             api.get(path, Some(&a_token)).await.is_problem(403),
             "a user on {path}"
         );
+        let bad_query = format!("{path}?page_size=0&from=never");
+        assert!(
+            api.get(&bad_query, Some(&a_token)).await.is_problem(403),
+            "a user is refused before the query is read: {bad_query}"
+        );
         api.get(path, Some(&finance)).await.ok();
         api.get(path, Some(&admin)).await.ok();
     }

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::range::Window;
 use super::read::read_failed;
+use super::role::Finance;
 use super::{fields, page, path};
-use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
@@ -85,10 +85,9 @@ pub struct AccountsPage {
     ))]
 pub async fn list_accounts(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Finance,
     ApiQuery(query): ApiQuery<AccountsQuery>,
 ) -> Result<Json<AccountsPage>, ApiError> {
-    principal.require_finance()?;
     let size = page::size(query.page_size)?;
     let after: Option<String> = page::decode(query.cursor.as_deref())?;
     let mut filter = Document::new();
@@ -198,11 +197,10 @@ pub struct EntriesPage {
     ))]
 pub async fn account_entries(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Finance,
     Path(account): Path<String>,
     ApiQuery(query): ApiQuery<EntriesQuery>,
 ) -> Result<Json<EntriesPage>, ApiError> {
-    principal.require_finance()?;
     let account = path::account(&account)?.to_string();
     let size = page::size(query.page_size)?;
     let window = Window::parse(query.from.as_deref(), query.to.as_deref())?;

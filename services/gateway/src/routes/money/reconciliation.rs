@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::ledger_ask::{REPORT_TIMEOUT, ask};
 use super::range::Window;
-use crate::auth::Principal;
+use super::role::Finance;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
@@ -38,10 +38,9 @@ pub struct ReconciliationQuery {
     ))]
 pub async fn reconciliation(
     State(state): State<AppState>,
-    principal: Principal,
+    _: Finance,
     ApiQuery(query): ApiQuery<ReconciliationQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    principal.require_finance()?;
     let window = Window::parse(query.from.as_deref(), query.to.as_deref())?;
     let request = Reconcile {
         from: window.from,

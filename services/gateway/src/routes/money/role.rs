@@ -20,3 +20,17 @@ impl FromRequestParts<AppState> for Admin {
         Ok(Self(principal))
     }
 }
+
+/// A caller with the finance or admin role (which one, the routes never need).
+pub struct Finance;
+
+impl FromRequestParts<AppState> for Finance {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Principal::from_request_parts(parts, state)
+            .await?
+            .require_finance()?;
+        Ok(Self)
+    }
+}
