@@ -38,6 +38,7 @@ pub struct ConversationsExportQuery {
     /// One user's conversations (a user may name only themself).
     user_id: Option<String>,
     /// `csv` or `ndjson`; default from `Accept`, else CSV.
+    #[param(inline)]
     format: Option<Format>,
 }
 

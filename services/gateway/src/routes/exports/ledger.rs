@@ -31,6 +31,7 @@ pub struct LedgerExportQuery {
     /// Entries of events that occurred before this (a date includes that day).
     to: Option<String>,
     /// `csv` or `ndjson`; default from `Accept`, else CSV.
+    #[param(inline)]
     format: Option<Format>,
 }
 

@@ -30,6 +30,7 @@ pub enum AccountKind {
 #[serde(deny_unknown_fields)]
 pub struct AccountsQuery {
     /// `user` or `system`; default both.
+    #[param(inline)]
     kind: Option<AccountKind>,
     /// 1..=100, default 30.
     page_size: Option<u32>,

@@ -43,6 +43,7 @@ pub struct CostQuery {
     /// RFC 3339 time or date (a date includes that day); default: now.
     to: Option<String>,
     /// `day` (default) or `month`: UTC calendar periods.
+    #[param(inline)]
     period: Option<Period>,
 }
 
