@@ -357,6 +357,10 @@ async fn each_role_sees_only_what_it_may_on_the_money_routes() {
             "{path} without a token"
         );
         assert!(
+            api.get(path, Some("not-a-token")).await.is_problem(401),
+            "{path} with a bad token"
+        );
+        assert!(
             api.get(path, Some(&a_token)).await.is_problem(403),
             "a user on {path}"
         );
@@ -404,6 +408,8 @@ async fn each_role_sees_only_what_it_may_on_the_money_routes() {
             )
             .await;
         assert!(unauthenticated.is_problem(401));
+        let forged = api.post(path, "not-a-token", Some("k"), &body).await;
+        assert!(forged.is_problem(401), "{path} with a bad token");
         api.post(path, &admin, Some("k"), &body).await.ok();
     }
     e2e.settled_balance(b, |balance| balance.available.get() == 310)
