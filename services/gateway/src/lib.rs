@@ -17,6 +17,7 @@
 //!   merged with the OpenAPI document generated from the same handlers.
 //! * [`error`] — `ApiError`, answered as `application/problem+json`.
 //! * [`extract`] — JSON body and query extractors refused as problem+json.
+//! * [`metrics`] — what `/metrics` exports, and the request middleware.
 //! * [`reads`] — the projector's MongoDB collections, read only.
 //! * [`state`] — `AppState`, what every route shares.
 
@@ -26,6 +27,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod live;
+pub mod metrics;
 pub mod reads;
 pub mod routes;
 pub mod state;

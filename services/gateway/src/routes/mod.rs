@@ -2,11 +2,16 @@
 //! one router whose OpenAPI document is generated from the same routes, so
 //! `/openapi.json` cannot drift from what is served.
 
+mod agent_stats;
 pub mod convai;
+pub mod conversations;
 mod exports;
 mod health;
+mod history;
+mod me;
 mod money;
 mod openapi;
+mod ops;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -22,12 +27,18 @@ pub fn router(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
         .merge(convai::router())
+        .merge(me::router())
+        .merge(history::router())
+        .merge(conversations::router())
+        .merge(agent_stats::router())
         .merge(money::router())
         .merge(exports::router())
         .merge(openapi::router())
+        .merge(ops::router())
         .split_for_parts();
     router
         .layer(axum::Extension(openapi::Document::new(&api)))
+        .route_layer(axum::middleware::from_fn(crate::metrics::track))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
