@@ -5,6 +5,7 @@
 mod e2e {
     mod abuse;
     mod api_history;
+    mod api_money;
     mod calls;
     mod faults;
     pub mod harness;

@@ -5,9 +5,11 @@
 mod agent_stats;
 pub mod convai;
 pub mod conversations;
+mod exports;
 mod health;
-mod me;
 mod history;
+mod me;
+mod money;
 mod openapi;
 mod ops;
 
@@ -29,6 +31,8 @@ pub fn router(state: AppState) -> Router {
         .merge(history::router())
         .merge(conversations::router())
         .merge(agent_stats::router())
+        .merge(money::router())
+        .merge(exports::router())
         .merge(openapi::router())
         .merge(ops::router())
         .split_for_parts();
