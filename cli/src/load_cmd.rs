@@ -41,7 +41,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
             args.calls
         );
     }
-    let stack = OwnStack::start().await?;
+    let stack = OwnStack::start(args.calls).await?;
     let config = LoadConfig {
         calls: args.calls,
         turns: args.turns,

@@ -11,7 +11,7 @@ const BASELINE: &str = "client → simulator direct";
 pub async fn run(sizes: &Sizes) -> anyhow::Result<Vec<Figure>> {
     let mut figures = Vec::new();
     for &calls in &sizes.relay_calls {
-        let stack = OwnStack::start().await?;
+        let stack = OwnStack::start(calls).await?;
         let config = LoadConfig {
             calls,
             turns: sizes.relay_turns,

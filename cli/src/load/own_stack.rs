@@ -1,21 +1,25 @@
 //! A throwaway stack for one run: nats-server as a child on a free port
 //! with a temporary store, mongo-memory, the simulator in fast mode and the
-//! four services in this process.
+//! four services in this process, the session service sized for the run.
 
 use anyhow::Context;
 use elevenlabs::{ApiKey, Endpoints};
 use elevenlabs_sim::{SimConfig, Simulator};
 use gateway::JwtSecret;
 use mongo_memory::MongoMemory;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use super::Target;
 use crate::nats_child::NatsChild;
-use crate::stack::{Stack, StackConfig};
+use crate::stack::{Stack, StackConfig, session_config};
 
 /// Everything a run needs, stopped together by [`OwnStack::stop`].
 pub struct OwnStack {
     pub target: Target,
     stack: Stack,
+    stop_session: watch::Sender<bool>,
+    session: JoinHandle<Result<(), session::Error>>,
     sim: Simulator,
     mongo: MongoMemory,
     nats: NatsChild,
@@ -23,7 +27,9 @@ pub struct OwnStack {
 }
 
 impl OwnStack {
-    pub async fn start() -> anyhow::Result<Self> {
+    /// A stack whose session service takes `live_calls` calls at once (at
+    /// least its default).
+    pub async fn start(live_calls: usize) -> anyhow::Result<Self> {
         let (dir, nats) = own_nats().await?;
         let mongo = MongoMemory::start()
             .await
@@ -33,7 +39,7 @@ impl OwnStack {
             .context("starting the ElevenLabs simulator")?;
         let jwt_secret = JwtSecret::random();
         let simulator = Endpoints::from_http_base(&sim.http_base_url())?;
-        let stack = Stack::start(StackConfig {
+        let config = StackConfig {
             http_addr: "127.0.0.1:0".parse()?,
             nats_url: nats.url(),
             mongodb_uri: mongo.uri(),
@@ -42,10 +48,16 @@ impl OwnStack {
             elevenlabs_api_key: ApiKey::new(sim.api_key()),
             jwt_secret: jwt_secret.clone(),
             session_instance: "session-load".to_owned(),
-            run_session: true,
+            run_session: false,
             ledger_pricing: None,
-        })
-        .await?;
+        };
+        let stack = Stack::start(config.clone()).await?;
+        let mut session_config = session_config(&config);
+        session_config.max_live = session_config.max_live.max(live_calls);
+        let (stop_session, mut session_stopped) = watch::channel(false);
+        let session = tokio::spawn(session::run(session_config, async move {
+            let _ = session_stopped.wait_for(|stop| *stop).await;
+        }));
         let target = Target {
             gateway: Endpoints::from_http_base(&format!("http://{}", stack.gateway_addr()))?,
             simulator,
@@ -61,6 +73,8 @@ impl OwnStack {
         Ok(Self {
             target,
             stack,
+            stop_session,
+            session,
             sim,
             mongo,
             nats,
@@ -70,10 +84,13 @@ impl OwnStack {
 
     /// Stops the services, then what they ran against.
     pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop_session.send(true);
+        let session = self.session.await;
         let stopped = self.stack.stop().await;
         self.sim.shutdown().await;
         self.mongo.shutdown().await;
         self.nats.stop().await;
+        session.context("the session service panicked")??;
         stopped
     }
 }
