@@ -72,7 +72,7 @@ struct ListParams {
 }
 
 /// The caller's conversations, newest first, in ElevenLabs' page shape.
-#[utoipa::path(get, path = "/v1/convai/conversations", tag = "convai",
+#[utoipa::path(get, path = "/v1/convai/conversations", tag = "convai", operation_id = "convai_list_conversations",
     params(ListParams),
     responses(
         (status = 200, body = ConversationsPage),
@@ -163,7 +163,7 @@ async fn list_conversations(
 
 /// One of the caller's conversations, by the id the client learned over
 /// the WebSocket (`conv_…`) or Parlor's id.
-#[utoipa::path(get, path = "/v1/convai/conversations/{conversation_id}", tag = "convai",
+#[utoipa::path(get, path = "/v1/convai/conversations/{conversation_id}", tag = "convai", operation_id = "convai_get_conversation",
     params(("conversation_id" = String, Path, description = "ElevenLabs' conv_ id or Parlor's 24-hex id")),
     responses(
         (status = 200, body = ConversationDetail),
