@@ -5,7 +5,7 @@
 //! the mutations start from and which are replayed as they are.
 //!
 //! Bounded by proptest's `PROPTEST_CASES` (256 by default); a longer run:
-//! `PROPTEST_CASES=200000 cargo test --release -p elevenlabs --test bad_input`.
+//! `PROPTEST_CASES=20000 cargo test -p elevenlabs --test bad_input`.
 
 use std::path::Path;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! bytes that decode to the same event; built events round-trip exactly.
 //!
 //! Bounded by proptest's `PROPTEST_CASES` (256 by default); a longer run:
-//! `PROPTEST_CASES=200000 cargo test --release -p events --test bad_input`.
+//! `PROPTEST_CASES=20000 cargo test -p events --test bad_input`.
 
 use std::path::Path;
 

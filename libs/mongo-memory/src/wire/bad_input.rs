@@ -4,7 +4,7 @@
 //! reply carries reads back the same.
 //!
 //! Bounded by proptest's `PROPTEST_CASES` (256 by default); a longer run:
-//! `PROPTEST_CASES=200000 cargo test --release -p mongo-memory --lib wire::bad_input`.
+//! `PROPTEST_CASES=20000 cargo test -p mongo-memory --lib wire::bad_input`.
 
 use std::path::Path;
 
