@@ -113,10 +113,6 @@ impl LiveCalls {
         }))
     }
 
-    pub fn lease(&self) -> Duration {
-        self.lease
-    }
-
     /// A slot for `user_id`, or [`CallRefused::Busy`] when the user already
     /// holds the limit on all copies together.
     pub async fn begin(self: &Arc<Self>, user_id: UserId) -> Result<LiveCall, CallRefused> {
@@ -283,6 +279,16 @@ mod tests {
             id: id.into(),
             until_ms,
         }
+    }
+
+    #[test]
+    fn a_busy_http_route_answers_429_with_retry_after() {
+        use axum::response::IntoResponse;
+        let response = ApiError::from(CallRefused::Busy).into_response();
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()["retry-after"], "10");
+        let down = ApiError::from(CallRefused::Unavailable("nats".into())).into_response();
+        assert_eq!(down.status(), 503);
     }
 
     #[test]
