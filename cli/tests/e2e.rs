@@ -4,6 +4,7 @@
 
 mod e2e {
     mod abuse;
+    mod api_history;
     mod calls;
     mod faults;
     pub mod harness;

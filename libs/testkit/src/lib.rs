@@ -11,6 +11,8 @@
 //!
 //! * [`nats`] — `NatsServer`: `nats-server -js` with a temp store; stop and
 //!   restart on the same directory and port for crash tests.
+//! * [`cluster`] — `NatsCluster`: three routed `nats-server -js` nodes, each
+//!   with its own store; kill one and start it again on the same ports.
 //! * [`mongo`] — `TestMongo`: mongo-memory, or the real MongoDB named by
 //!   `PARLOR_TEST_MONGODB_URI`, with a database per test.
 //! * [`request`] — ask a service over NATS until it is there to answer.
@@ -18,11 +20,13 @@
 //! * [`python`] — `PythonEnv`: a virtualenv with given PyPI packages, made
 //!   once under the target dir, for tests that drive an official Python SDK.
 
+pub mod cluster;
 pub mod mongo;
 pub mod nats;
 pub mod port;
 pub mod python;
 pub mod request;
 
+pub use cluster::NatsCluster;
 pub use mongo::TestMongo;
 pub use nats::{NatsServer, TestkitError};

@@ -48,6 +48,7 @@ pub struct Application {
 impl Application {
     /// Connects to NATS and binds the HTTP address.
     pub async fn build(config: Config) -> Result<Self, Error> {
+        crate::metrics::handle();
         // Live subscriptions buffer at most RELAY_BUFFER frames (see `live::relay`).
         let nats = async_nats::ConnectOptions::new()
             .subscription_capacity(RELAY_BUFFER)
@@ -60,7 +61,12 @@ impl Application {
                     other => tracing::info!(event = %other, "nats connection"),
                 }
             })
-            .connect(&config.nats_url)
+            .connect(
+                eventstore::server_addrs(&config.nats_url).map_err(|e| Error::Nats {
+                    url: config.nats_url.clone(),
+                    message: e.to_string(),
+                })?,
+            )
             .await
             .map_err(|e| Error::Nats {
                 url: config.nats_url.clone(),

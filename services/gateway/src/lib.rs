@@ -20,6 +20,7 @@
 //! * [`error`] — `ApiError`, answered as `application/problem+json`.
 //! * [`extract`] — JSON body and query extractors refused as problem+json.
 //! * [`kv`] — the NATS KV buckets gateway copies share.
+//! * [`metrics`] — what `/metrics` exports, and the request middleware.
 //! * [`reads`] — the projector's MongoDB collections, read only.
 //! * [`state`] — `AppState`, what every route shares.
 
@@ -30,6 +31,7 @@ pub mod error;
 pub mod extract;
 pub mod kv;
 pub mod live;
+pub mod metrics;
 pub mod reads;
 pub mod routes;
 pub mod state;

@@ -25,6 +25,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::live::bounds::{Guard, Violation};
 use crate::live::start::UNAVAILABLE_REASON;
 use crate::live::{Live, close, finish_close, refuse};
+use crate::metrics::{LiveConversation, relayed};
 
 /// Who ended the conversation, for the log.
 #[derive(Debug)]
@@ -48,6 +49,7 @@ pub async fn relay(mut socket: WebSocket, live: &Live, started: &SessionStarted)
             return refuse(socket, unavailable).await;
         }
     };
+    let _open = LiveConversation::open();
     let mut guard = Guard::new(live.bounds);
     let mut heartbeat = tokio::time::interval(HEARTBEAT_INTERVAL);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -58,6 +60,7 @@ pub async fn relay(mut socket: WebSocket, live: &Live, started: &SessionStarted)
         tokio::select! {
             frame = socket.recv() => match frame {
                 Some(Ok(Message::Text(text))) => {
+                    let received = std::time::Instant::now();
                     if let Err(violation) = guard.check(text.as_str()) {
                         break violated(socket, &inbound, &violation).await;
                     }
@@ -65,6 +68,7 @@ pub async fn relay(mut socket: WebSocket, live: &Live, started: &SessionStarted)
                         refuse(socket, unavailable.clone()).await;
                         break (Ended::Gateway, unavailable);
                     }
+                    relayed("to_session", received);
                     frames_in += 1;
                 }
                 Some(Ok(Message::Binary(_))) => {
@@ -93,6 +97,7 @@ pub async fn relay(mut socket: WebSocket, live: &Live, started: &SessionStarted)
                     refuse(socket, unavailable.clone()).await;
                     break (Ended::Gateway, unavailable);
                 };
+                let received = std::time::Instant::now();
                 session_heard = Instant::now();
                 let payload = match LiveMessage::from_message(&message) {
                     LiveMessage::Heartbeat => continue,
@@ -111,6 +116,7 @@ pub async fn relay(mut socket: WebSocket, live: &Live, started: &SessionStarted)
                     inbound.close(&close).await;
                     break (Ended::ClientLost, close);
                 }
+                relayed("to_client", received);
                 frames_out += 1;
             },
             _ = heartbeat.tick() => {

@@ -2,9 +2,14 @@
 //! one router whose OpenAPI document is generated from the same routes, so
 //! `/openapi.json` cannot drift from what is served.
 
+mod agent_stats;
 pub mod convai;
+pub mod conversations;
 mod health;
+mod me;
+mod history;
 mod openapi;
+mod ops;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -20,10 +25,16 @@ pub fn router(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
         .merge(convai::router())
+        .merge(me::router())
+        .merge(history::router())
+        .merge(conversations::router())
+        .merge(agent_stats::router())
         .merge(openapi::router())
+        .merge(ops::router())
         .split_for_parts();
     router
         .layer(axum::Extension(openapi::Document::new(&api)))
+        .route_layer(axum::middleware::from_fn(crate::metrics::track))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
