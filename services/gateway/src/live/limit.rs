@@ -12,13 +12,13 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use async_nats::jetstream::{self, kv};
+use async_nats::jetstream::kv;
 use events::UserId;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
-use crate::kv::{BucketError, bucket};
+use crate::kv::{BucketError, Buckets, bucket};
 
 pub const BUCKET: &str = "parlor_live_calls";
 /// How long a lease lasts unrenewed: the longest a dead copy's calls count.
@@ -101,13 +101,13 @@ pub struct LiveCall {
 
 impl LiveCalls {
     pub async fn open(
-        js: &jetstream::Context,
+        buckets: &Buckets,
         per_user_max: usize,
         lease: Duration,
     ) -> Result<Arc<Self>, BucketError> {
         let description = "open live calls per user, as leases";
         Ok(Arc::new(Self {
-            kv: bucket(js, BUCKET, description, ENTRY_MAX_AGE).await?,
+            kv: bucket(buckets, BUCKET, description, ENTRY_MAX_AGE).await?,
             per_user_max,
             lease: lease.min(MAX_LEASE),
         }))

@@ -6,8 +6,8 @@ mod agent_stats;
 pub mod convai;
 pub mod conversations;
 mod health;
-mod me;
 mod history;
+mod me;
 mod openapi;
 mod ops;
 
