@@ -13,7 +13,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::{Authenticator, HttpRate, Redemptions, TokenKeys};
 use crate::config::{Config, ConfigError};
-use crate::kv::BucketError;
+use crate::kv::{BucketError, Buckets};
 use crate::live::Live;
 use crate::live::limit::LiveCalls;
 use crate::reads::Reads;
@@ -78,10 +78,13 @@ impl Application {
                 addr: config.http_addr,
                 source,
             })?;
-        let js = async_nats::jetstream::new(nats.clone());
+        let buckets = Buckets {
+            js: async_nats::jetstream::new(nats.clone()),
+            replicas: config.kv_replicas,
+        };
         let calls =
-            LiveCalls::open(&js, config.live_calls_per_user, config.live_call_lease).await?;
-        let redemptions = Redemptions::open(&js).await?;
+            LiveCalls::open(&buckets, config.live_calls_per_user, config.live_call_lease).await?;
+        let redemptions = Redemptions::open(&buckets).await?;
         let live = Live {
             nats,
             calls,

@@ -43,6 +43,9 @@ pub struct Config {
     /// `PARLOR_LIVE_CALL_LEASE_MS`, default 30 000 (at most 600 000): how
     /// long the calls of a gateway copy that died still count.
     pub live_call_lease: Duration,
+    /// `PARLOR_STREAM_REPLICAS`, default 1: copies of the gateway's KV
+    /// buckets, as of the event streams.
+    pub kv_replicas: eventstore::Replicas,
     /// `PARLOR_SESSION_START_TIMEOUT_MS`, default 10 000.
     pub session_start_timeout: Duration,
     /// Each call's bounds: `PARLOR_MAX_FRAME_BYTES`, `PARLOR_FRAMES_PER_SEC`,
@@ -74,6 +77,8 @@ pub enum ConfigError {
     NextAuthSecret(#[from] EmptySecret),
     #[error("PARLOR_LIVE_CALL_LEASE_MS must be at most {} ms", MAX_LEASE.as_millis())]
     Lease,
+    #[error(transparent)]
+    Replicas(#[from] eventstore::Error),
 }
 
 impl Config {
@@ -90,6 +95,7 @@ impl Config {
             http_rate: RateConfig::default(),
             live_calls_per_user: DEFAULT_LIVE_CALLS_PER_USER,
             live_call_lease: DEFAULT_LEASE,
+            kv_replicas: eventstore::Replicas::ONE,
             session_start_timeout: DEFAULT_SESSION_START_TIMEOUT,
             bounds: Bounds::default(),
             heartbeat_timeout: bus::live::HEARTBEAT_TIMEOUT,
@@ -121,9 +127,10 @@ impl Config {
             }
         }
         config.jwt_public_keys = public_keys_from_env()?;
-        if let Ok(secret) = std::env::var("NEXTAUTH_SECRET") {
+        if let Some(secret) = set("NEXTAUTH_SECRET") {
             config.nextauth = Some(NextAuthKey::derive(secret.as_bytes())?);
         }
+        config.kv_replicas = eventstore::Replicas::from_env()?;
         if let Some(ms) = positive("PARLOR_SESSION_START_TIMEOUT_MS")? {
             config.session_start_timeout = Duration::from_millis(ms);
         }

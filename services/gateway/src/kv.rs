@@ -4,7 +4,9 @@
 //! The bucket's stream is made here rather than by `create_key_value`,
 //! which first asks for the account's info in a form nats-server 2.9 (the
 //! one Parlor runs, DESIGN §7) does not answer. The stream is what a KV
-//! bucket is: `KV_<bucket>` over `$KV.<bucket>.>`, one message per key.
+//! bucket is: `KV_<bucket>` over `$KV.<bucket>.>`, one message per key,
+//! with as many replicas as the event streams. An existing bucket is opened
+//! as it is, never reconfigured.
 
 use std::time::Duration;
 
@@ -21,14 +23,24 @@ pub struct BucketError {
     pub source: Source,
 }
 
+/// What every bucket shares: where it lives and how many copies it has.
+#[derive(Clone)]
+pub struct Buckets {
+    pub js: jetstream::Context,
+    /// As many as the event streams (`PARLOR_STREAM_REPLICAS`), so the cap
+    /// and the redemptions outlive a node as the log does.
+    pub replicas: eventstore::Replicas,
+}
+
 /// The bucket, made if no copy made it yet; entries unwritten for
 /// `max_age` are dropped.
 pub async fn bucket(
-    js: &jetstream::Context,
+    buckets: &Buckets,
     bucket: &'static str,
     description: &str,
     max_age: Duration,
 ) -> Result<kv::Store, BucketError> {
+    let js = &buckets.js;
     let fail = |source: Source| BucketError { bucket, source };
     let config = stream::Config {
         name: format!("KV_{bucket}"),
@@ -40,7 +52,7 @@ pub async fn bucket(
         deny_delete: true,
         allow_direct: true,
         discard: DiscardPolicy::New,
-        num_replicas: 1,
+        num_replicas: buckets.replicas.count(),
         ..Default::default()
     };
     if let Err(error) = js.get_or_create_stream(config).await {

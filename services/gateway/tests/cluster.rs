@@ -9,13 +9,15 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use events::UserId;
+use futures::SinkExt;
 use gateway::{JwtSecret, Role, issue_token};
 use support::{
-    DEADLINE, SessionSide, TestGateway, Ws, accepting_session, closed_with, connect, next_session,
-    request,
+    DEADLINE, INITIATION, Inbound, SessionSide, TestGateway, Ws, accepting_session, closed_with,
+    connect, next_session, request,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
 
 const AGENT: &str = "agent_cluster";
 const BUSY: &str = "busy: too many live calls for this user";
@@ -62,6 +64,49 @@ async fn the_live_call_cap_holds_across_copies() {
     on_a.close(None).await.expect("close");
     let (_on_b, _session) = connect_once_admitted(&b.ws_url(AGENT), &alice, &mut sessions).await;
     busy_on(&a.ws_url(AGENT), &alice).await;
+}
+
+#[tokio::test]
+async fn racing_copies_let_in_exactly_the_cap() {
+    const CAP: usize = 2;
+    const TRIES: usize = 12;
+    let cap = |config: &mut gateway::Config| config.live_calls_per_user = CAP;
+    let a = TestGateway::start_with(cap).await;
+    let b = a.another_copy(cap).await;
+    let mut sessions = accepting_session(&a.nats.url()).await;
+    let token = a.token(UserId::new());
+    let urls = [a.ws_url(AGENT), b.ws_url(AGENT)];
+    let sockets = futures::future::join_all(
+        (0..TRIES).map(|i| connect(request(&urls[i % 2], &[("xi-api-key", &token)]))),
+    )
+    .await;
+    let mut closes = tokio::task::JoinSet::new();
+    for (mut ws, _) in sockets {
+        closes.spawn(async move {
+            // A refused socket may be closing already; then this send fails.
+            let _ = ws.send(Message::text(INITIATION)).await;
+            closed_with(&mut ws).await
+        });
+    }
+    // Every socket closes: the refused ones as busy, the admitted ones when
+    // their session ends them.
+    let (mut admitted, mut busy, mut ended) = (Vec::new(), 0, 0);
+    while busy + ended < TRIES {
+        tokio::select! {
+            mut session = next_session(&mut sessions) => {
+                // Once the first frame is relayed the gateway hears its session.
+                assert_eq!(session.next().await, Inbound::Text(INITIATION.into()));
+                session.close(1000, "done").await;
+                admitted.push(session);
+            }
+            Some(closed) = closes.join_next() => match closed.expect("task") {
+                (1008, reason) if reason == BUSY => busy += 1,
+                (1000, _) => ended += 1,
+                other => panic!("unexpected close {other:?}"),
+            },
+        }
+    }
+    assert_eq!((admitted.len(), ended, busy), (CAP, CAP, TRIES - CAP));
 }
 
 async fn signed_url(gateway: &TestGateway, token: &str) -> String {

@@ -117,10 +117,6 @@ impl PublicKeys {
         self.issuer = issuer;
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
     /// Checks an RS256 or ES256 token with the key its header names.
     pub(crate) fn verify(&self, token: &str) -> Result<serde_json::Value, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;

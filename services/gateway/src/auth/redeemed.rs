@@ -6,11 +6,11 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, kv};
+use async_nats::jetstream::kv;
 use events::UserId;
 
 use crate::auth::signature::{SIGNATURE_TTL, SignatureError, Verified};
-use crate::kv::{BucketError, bucket};
+use crate::kv::{BucketError, Buckets, bucket};
 
 pub const BUCKET: &str = "parlor_signature_nonces";
 /// A redemption is on a WebSocket upgrade: past this NATS counts as down.
@@ -22,10 +22,10 @@ pub struct Redemptions {
 }
 
 impl Redemptions {
-    pub async fn open(js: &jetstream::Context) -> Result<Self, BucketError> {
+    pub async fn open(buckets: &Buckets) -> Result<Self, BucketError> {
         let description = "conversation signatures already redeemed";
         Ok(Self {
-            kv: bucket(js, BUCKET, description, SIGNATURE_TTL).await?,
+            kv: bucket(buckets, BUCKET, description, SIGNATURE_TTL).await?,
         })
     }
 

@@ -12,13 +12,13 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use async_nats::jetstream::{self, kv};
+use async_nats::jetstream::kv;
 use events::UserId;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
-use crate::kv::{BucketError, bucket};
+use crate::kv::{BucketError, Buckets, bucket};
 
 pub const BUCKET: &str = "parlor_live_calls";
 /// How long a lease lasts unrenewed: the longest a dead copy's calls count.
@@ -101,20 +101,16 @@ pub struct LiveCall {
 
 impl LiveCalls {
     pub async fn open(
-        js: &jetstream::Context,
+        buckets: &Buckets,
         per_user_max: usize,
         lease: Duration,
     ) -> Result<Arc<Self>, BucketError> {
         let description = "open live calls per user, as leases";
         Ok(Arc::new(Self {
-            kv: bucket(js, BUCKET, description, ENTRY_MAX_AGE).await?,
+            kv: bucket(buckets, BUCKET, description, ENTRY_MAX_AGE).await?,
             per_user_max,
             lease: lease.min(MAX_LEASE),
         }))
-    }
-
-    pub fn lease(&self) -> Duration {
-        self.lease
     }
 
     /// A slot for `user_id`, or [`CallRefused::Busy`] when the user already
@@ -283,6 +279,16 @@ mod tests {
             id: id.into(),
             until_ms,
         }
+    }
+
+    #[test]
+    fn a_busy_http_route_answers_429_with_retry_after() {
+        use axum::response::IntoResponse;
+        let response = ApiError::from(CallRefused::Busy).into_response();
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()["retry-after"], "10");
+        let down = ApiError::from(CallRefused::Unavailable("nats".into())).into_response();
+        assert_eq!(down.status(), 503);
     }
 
     #[test]
