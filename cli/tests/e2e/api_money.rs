@@ -287,6 +287,21 @@ async fn real_calls_are_charged_and_every_money_route_agrees_with_the_ledger() {
         .map(|r| r[cost_column].parse::<f64>().expect("cost"))
         .sum();
     assert_eq!(exported_cost, charged as f64);
+    for (query, rows) in [("q=HELLO", 2), ("q=never%20said", 0), ("status=failed", 0)] {
+        let filtered = api
+            .get(
+                &format!("/api/exports/conversations?format=ndjson&{query}"),
+                Some(&user_token),
+            )
+            .await;
+        assert_eq!(
+            filtered.status,
+            StatusCode::OK,
+            "{query}: {}",
+            filtered.text
+        );
+        assert_eq!(filtered.text.lines().count(), rows, "{query}");
+    }
     e2e.stop().await;
 }
 
@@ -542,6 +557,8 @@ async fn bad_input_on_the_money_routes_is_a_problem_never_a_500() {
             400,
         ),
         ("/api/users/123/balance".into(), &user_token, 400),
+        ("/api/users/%FF%FE/metrics".into(), &user_token, 400),
+        ("/api/ledger/accounts/%FF/entries".into(), &finance, 400),
         (
             format!("/api/users/{}/balance", UserId::new()),
             &user_token,

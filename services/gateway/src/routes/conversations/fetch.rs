@@ -71,7 +71,7 @@ pub async fn page(
 }
 
 /// The conversations whose overflowed messages match `search`.
-async fn overflow_hits(reads: &Reads, search: &Search) -> Result<Vec<ObjectId>, ApiError> {
+pub async fn overflow_hits(reads: &Reads, search: &Search) -> Result<Vec<ObjectId>, ApiError> {
     let groups: Vec<Document> = reads
         .conversation_messages()
         .aggregate([

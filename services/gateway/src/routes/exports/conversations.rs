@@ -1,11 +1,13 @@
 //! `GET /api/exports/conversations`: conversations as CSV or NDJSON, one
-//! row each, oldest first, with the list routes' filters. Users export their
+//! row each, oldest first, with the filters of `GET /api/conversations`
+//! (its `conversations::query` rules, dates also as plain days). Users export their
 //! own; finance and admin everyone's, but a transcript only goes to whoever
 //! may read it (so finance gets the column empty for other users).
 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use bson::oid::ObjectId;
 use bson::{Document, doc};
 use chrono::{DateTime, Utc};
 use events::{AgentId, UserId};
@@ -16,13 +18,11 @@ use super::stream::{self, BATCH_DOCUMENTS, Row};
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
+use crate::routes::conversations::fetch::{self, mongo_error};
+use crate::routes::conversations::query::{Filter, Order, Scope, Search, Status, page_filter};
 use crate::routes::money::range::Window;
-use crate::routes::money::read::read_failed;
 use crate::routes::money::{fields, path};
 use crate::state::AppState;
-
-/// The `status` words of the read model (ElevenLabs' own).
-const STATUSES: [&str; 5] = ["initiated", "in-progress", "processing", "done", "failed"];
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -37,6 +37,8 @@ pub struct ConversationsExportQuery {
     to: Option<String>,
     /// One user's conversations (a user may name only themself).
     user_id: Option<String>,
+    /// Case-insensitive text in what was said (1–200 characters), as `GET /api/conversations` takes it.
+    q: Option<String>,
     /// `csv` or `ndjson`; default from `Accept`, else CSV.
     #[param(inline)]
     format: Option<Format>,
@@ -132,43 +134,61 @@ pub async fn export_conversations(
 ) -> Result<Response, ApiError> {
     let format = Format::choose(query.format, &headers);
     let window = Window::parse(query.from.as_deref(), query.to.as_deref())?;
-    let user = match query.user_id.as_deref().map(path::user).transpose()? {
-        Some(user) => Some(principal.money_of(user, "user")?),
-        None => match principal.role {
-            Role::User => Some(principal.user_id),
-            Role::Finance | Role::Admin => None,
-        },
+    let scope = match principal.role {
+        Role::User => Scope::Owner(ObjectId::from_bytes(principal.user_id.bytes())),
+        Role::Finance | Role::Admin => Scope::All,
     };
-    let mut filter = Document::new();
-    if let Some(user) = user {
-        filter.insert("userId", bson::oid::ObjectId::from_bytes(user.bytes()));
+    let user_id = match query.user_id.as_deref().map(path::user).transpose()? {
+        Some(user) => Some(principal.money_of(user, "user")?.to_string()),
+        None => None,
+    };
+    let agent_id = match query.agent_id {
+        Some(agent) => Some(
+            agent
+                .parse::<AgentId>()
+                .map_err(|_| ApiError::BadRequest(format!("agentId `{agent}` is invalid")))?
+                .as_str()
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let status = match query.status {
+        Some(word) => Some(Status::parse(&word).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "status `{word}` is not initiated, in-progress, processing, done or failed"
+            ))
+        })?),
+        None => None,
+    };
+    let search = query
+        .q
+        .as_deref()
+        .map(Search::new)
+        .transpose()
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let mut filter = Filter {
+        agent_id,
+        user_id,
+        status,
+        from: window.from.map(bson::DateTime::from_chrono),
+        to: window.to.map(bson::DateTime::from_chrono),
+        search,
+        ..Filter::default()
+    };
+    if let Some(search) = filter.search.as_mut() {
+        search.overflow_hits = fetch::overflow_hits(&state.reads, search).await?;
     }
-    if let Some(agent) = query.agent_id {
-        let agent: AgentId = agent
-            .parse()
-            .map_err(|_| ApiError::BadRequest(format!("agentId `{agent}` is invalid")))?;
-        filter.insert("agentId", agent.as_str());
-    }
-    if let Some(status) = query.status {
-        if !STATUSES.contains(&status.as_str()) {
-            return Err(ApiError::BadRequest(format!(
-                "status `{status}` is not one of {}",
-                STATUSES.join(", ")
-            )));
-        }
-        filter.insert("status", status);
-    }
-    window.restrict(&mut filter, "startedAt");
+    let order = Order::OldestFirst;
     let cursor = state
         .reads
         .conversations()
-        .find(filter)
+        .find(page_filter(scope, &filter, None, order))
         .projection(doc! { "messages": 0, "projection": 0 })
-        .sort(doc! { "startedAt": 1 })
+        .sort(order.sort())
         .batch_size(BATCH_DOCUMENTS)
         .allow_disk_use(true)
         .await
-        .map_err(read_failed)?;
+        .map_err(mongo_error)?;
     tracing::info!(caller = %principal.user_id, ?format, "conversations export started");
     Ok(stream::response(
         cursor,

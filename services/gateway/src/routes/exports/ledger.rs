@@ -14,10 +14,10 @@ use super::stream::{self, BATCH_DOCUMENTS, Row};
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
+use crate::routes::conversations::fetch::mongo_error;
 use crate::routes::money::accounts::LedgerEntry;
 use crate::routes::money::path;
 use crate::routes::money::range::Window;
-use crate::routes::money::read::read_failed;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -92,7 +92,7 @@ pub async fn export_ledger(
         .batch_size(BATCH_DOCUMENTS)
         .allow_disk_use(true)
         .await
-        .map_err(read_failed)?;
+        .map_err(mongo_error)?;
     tracing::info!(caller = %principal.user_id, ?format, "ledger export started");
     Ok(stream::response(cursor, format, "ledger", |document| {
         LedgerEntry::of(&document)

@@ -4,6 +4,7 @@
 //! order, each with its trail to the event behind it).
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use bson::{Document, doc};
 use chrono::{DateTime, Utc};
@@ -11,11 +12,12 @@ use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::range::Window;
-use super::read::read_failed;
 use super::role::Finance;
 use super::{fields, page, path};
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
+use crate::routes::conversations::fetch::mongo_error;
+use crate::routes::conversations::path_segment;
 use crate::state::AppState;
 
 #[derive(Clone, Copy, Debug, Deserialize, utoipa::ToSchema)]
@@ -111,10 +113,10 @@ pub async fn list_accounts(
         .sort(doc! { "_id": 1 })
         .limit(i64::from(size) + 1)
         .await
-        .map_err(read_failed)?
+        .map_err(mongo_error)?
         .try_collect()
         .await
-        .map_err(read_failed)?;
+        .map_err(mongo_error)?;
     let (found, has_more) = page::split(found, size);
     let items: Vec<LedgerAccount> = found.iter().map(LedgerAccount::of).collect();
     let next_cursor = has_more
@@ -199,10 +201,10 @@ pub struct EntriesPage {
 pub async fn account_entries(
     State(state): State<AppState>,
     _: Finance,
-    Path(account): Path<String>,
+    account: Result<Path<String>, PathRejection>,
     ApiQuery(query): ApiQuery<EntriesQuery>,
 ) -> Result<Json<EntriesPage>, ApiError> {
-    let account = path::account(&account)?.to_string();
+    let account = path::account(&path_segment(account)?)?.to_string();
     let size = page::size(query.page_size)?;
     let window = Window::parse(query.from.as_deref(), query.to.as_deref())?;
     let after: Option<(i64, String)> = page::decode(query.cursor.as_deref())?;
@@ -212,7 +214,7 @@ pub async fn account_entries(
         .find_one(doc! { "_id": account.as_str() })
         .projection(doc! { "_id": 1 })
         .await
-        .map_err(read_failed)?;
+        .map_err(mongo_error)?;
     if known.is_none() {
         return Err(ApiError::NotFound("account"));
     }
@@ -234,10 +236,10 @@ pub async fn account_entries(
         .sort(doc! { "sequence": 1, "_id": 1 })
         .limit(i64::from(size) + 1)
         .await
-        .map_err(read_failed)?
+        .map_err(mongo_error)?
         .try_collect()
         .await
-        .map_err(read_failed)?;
+        .map_err(mongo_error)?;
     let (found, has_more) = page::split(found, size);
     let items: Vec<LedgerEntry> = found.iter().map(LedgerEntry::of).collect();
     let next_cursor = has_more

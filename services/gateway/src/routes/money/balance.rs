@@ -2,6 +2,7 @@
 //! (`cmd.ledger.balance`), fresher than the `ledger_accounts` read model.
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use events::command::{Balance, GetBalance, subject};
 use serde::Serialize;
@@ -10,6 +11,7 @@ use super::ledger_ask::{COMMAND_TIMEOUT, ask};
 use super::path;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
+use crate::routes::conversations::path_segment;
 use crate::state::AppState;
 
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
@@ -48,9 +50,9 @@ impl UserBalance {
 pub async fn user_balance(
     State(state): State<AppState>,
     principal: Principal,
-    Path(user): Path<String>,
+    user: Result<Path<String>, PathRejection>,
 ) -> Result<Json<UserBalance>, ApiError> {
-    let user = principal.money_of(path::user(&user)?, "user")?;
+    let user = principal.money_of(path::user(&path_segment(user)?)?, "user")?;
     let balance: Balance = ask(
         &state.nats,
         subject::LEDGER_BALANCE,

@@ -4,6 +4,7 @@
 //! `user_usage_monthly`.
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use bson::doc;
 use chrono::{DateTime, Datelike, Months, TimeDelta, TimeZone, Utc};
@@ -13,10 +14,11 @@ use serde::{Deserialize, Serialize};
 use super::fields;
 use super::path;
 use super::range::{Window, day_start};
-use super::read::read_failed;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
+use crate::routes::conversations::fetch::mongo_error;
+use crate::routes::conversations::path_segment;
 use crate::state::AppState;
 
 /// Days a default `period=day` window covers (today and the 29 before).
@@ -116,10 +118,10 @@ pub struct ConversationCost {
 pub async fn conversation_cost(
     State(state): State<AppState>,
     principal: Principal,
-    Path(user): Path<String>,
+    user: Result<Path<String>, PathRejection>,
     ApiQuery(query): ApiQuery<CostQuery>,
 ) -> Result<Json<ConversationCost>, ApiError> {
-    let user = principal.money_of(path::user(&user)?, "user")?;
+    let user = principal.money_of(path::user(&path_segment(user)?)?, "user")?;
     let period = query.period.unwrap_or_default();
     let window = Window::parse(query.from.as_deref(), query.to.as_deref())?;
     let to = window.to.unwrap_or_else(Utc::now);
@@ -149,10 +151,10 @@ pub async fn conversation_cost(
         .find(filter)
         .sort(doc! { "start": 1 })
         .await
-        .map_err(read_failed)?
+        .map_err(mongo_error)?
         .try_collect()
         .await
-        .map_err(read_failed)?;
+        .map_err(mongo_error)?;
     let mut totals = Figures::default();
     let mut currency = None;
     let periods: Vec<PeriodCost> = found

@@ -4,6 +4,7 @@
 //! messages count).
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use bson::{Document, doc};
 use futures::TryStreamExt;
@@ -12,10 +13,11 @@ use serde::{Deserialize, Serialize};
 use super::fields;
 use super::path;
 use super::range::Window;
-use super::read::read_failed;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
+use crate::routes::conversations::fetch::mongo_error;
+use crate::routes::conversations::path_segment;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -73,10 +75,10 @@ impl ConversationMetrics {
 pub async fn user_metrics(
     State(state): State<AppState>,
     principal: Principal,
-    Path(user): Path<String>,
+    user: Result<Path<String>, PathRejection>,
     ApiQuery(query): ApiQuery<MetricsQuery>,
 ) -> Result<Json<ConversationMetrics>, ApiError> {
-    let user = principal.money_of(path::user(&user)?, "user")?;
+    let user = principal.money_of(path::user(&path_segment(user)?)?, "user")?;
     let window = Window::parse(query.from.as_deref(), query.to.as_deref())?;
     let mut filter = doc! { "userId": bson::oid::ObjectId::from_bytes(user.bytes()) };
     window.restrict(&mut filter, "startedAt");
@@ -96,10 +98,10 @@ pub async fn user_metrics(
         .conversations()
         .aggregate(pipeline)
         .await
-        .map_err(read_failed)?
+        .map_err(mongo_error)?
         .try_collect()
         .await
-        .map_err(read_failed)?;
+        .map_err(mongo_error)?;
     Ok(Json(
         sums.first()
             .map(ConversationMetrics::of)

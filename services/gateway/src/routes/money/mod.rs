@@ -15,7 +15,6 @@ mod metrics;
 pub(crate) mod page;
 pub(crate) mod path;
 pub(crate) mod range;
-pub(crate) mod read;
 mod reconciliation;
 mod role;
 
