@@ -293,6 +293,9 @@ pub fn failed(duration_ms: u64) -> ConversationEvent {
         reason: FailureReason::SessionLost,
         message: "session lost".to_owned(),
         duration_ms,
+        metrics: None,
+        metadata: None,
+        status: None,
     })
 }
 
