@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use std::num::NonZeroU32;
 
+use elevenlabs::WebhookSecret;
+
 use crate::auth::{JwtSecret, SecretError};
+use crate::chat::ChatConfig;
 use crate::live::bounds::Bounds;
 
 /// Live calls one user may hold open through one gateway copy.
@@ -37,6 +40,12 @@ pub struct Config {
     /// `PARLOR_HEARTBEAT_TIMEOUT_MS`, default 5 000: silence from a call's
     /// session after which the client is closed with 1011.
     pub heartbeat_timeout: Duration,
+    /// The text chat of `POST /api/agent`: `PARLOR_CHAT_IDLE_MS` (default
+    /// 120 000) and `PARLOR_CHAT_REPLY_TIMEOUT_MS` (default 30 000).
+    pub chat: ChatConfig,
+    /// `ELEVENLABS_WEBHOOK_SECRET`: the HMAC secret of ElevenLabs' post-call
+    /// webhooks; unset, `POST /webhooks/elevenlabs` answers 503.
+    pub webhook_secret: Option<WebhookSecret>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +77,8 @@ impl Config {
             session_start_timeout: DEFAULT_SESSION_START_TIMEOUT,
             bounds: Bounds::default(),
             heartbeat_timeout: bus::live::HEARTBEAT_TIMEOUT,
+            chat: ChatConfig::default(),
+            webhook_secret: None,
         }
     }
 
@@ -95,6 +106,13 @@ impl Config {
         if let Some(ms) = positive("PARLOR_HEARTBEAT_TIMEOUT_MS")? {
             config.heartbeat_timeout = Duration::from_millis(ms);
         }
+        if let Some(ms) = positive("PARLOR_CHAT_IDLE_MS")? {
+            config.chat.idle = Duration::from_millis(ms);
+        }
+        if let Some(ms) = positive("PARLOR_CHAT_REPLY_TIMEOUT_MS")? {
+            config.chat.reply_timeout = Duration::from_millis(ms);
+        }
+        config.webhook_secret = set("ELEVENLABS_WEBHOOK_SECRET").map(WebhookSecret::new);
         let bounds = &mut config.bounds;
         if let Some(n) = positive("PARLOR_MAX_FRAME_BYTES")? {
             bounds.max_frame_bytes = usize::try_from(n).unwrap_or(usize::MAX);

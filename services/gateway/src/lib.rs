@@ -11,6 +11,8 @@
 //! * [`app`] — `Application::build(config)` → `addr()` → `run_until_stopped`.
 //! * [`auth`] — Parlor tokens (HS256 JWTs), conversation signatures, where
 //!   requests carry them, and `Principal`: the caller and what its role sees.
+//! * [`chat`] — the text chat of `POST /api/agent`: a text-only live
+//!   conversation held open by the copy that opened it until it is idle.
 //! * [`live`] — a live conversation: `cmd.session.start`, then the relay
 //!   between the client WebSocket and the live subjects.
 //! * [`routes`] — one module per resource, each with its own `router()`;
@@ -18,11 +20,15 @@
 //! * [`error`] — `ApiError`, answered as `application/problem+json`.
 //! * [`extract`] — JSON body and query extractors refused as problem+json.
 //! * [`reads`] — the projector's MongoDB collections, read only.
+//! * [`conversation_ref`] — a conversation named by Parlor's id or
+//!   ElevenLabs' (`conv_…`), resolved to Parlor's.
 //! * [`state`] — `AppState`, what every route shares.
 
 pub mod app;
 pub mod auth;
+pub mod chat;
 pub mod config;
+pub mod conversation_ref;
 pub mod error;
 pub mod extract;
 pub mod live;

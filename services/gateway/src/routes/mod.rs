@@ -2,9 +2,13 @@
 //! one router whose OpenAPI document is generated from the same routes, so
 //! `/openapi.json` cannot drift from what is served.
 
+mod agent;
 pub mod convai;
 mod health;
+mod live_events;
 mod openapi;
+mod transcription;
+mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -20,6 +24,10 @@ pub fn router(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
         .merge(convai::router())
+        .merge(agent::router())
+        .merge(transcription::router())
+        .merge(webhooks::router())
+        .merge(live_events::router())
         .merge(openapi::router())
         .split_for_parts();
     router
