@@ -70,6 +70,8 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         session_instance: "session-load".to_owned(),
         run_session: true,
         ledger_pricing: None,
+        webhook_secret: None,
+        chat: gateway::chat::ChatConfig::default(),
     })
     .await?;
     let target = Target {

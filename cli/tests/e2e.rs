@@ -4,6 +4,8 @@
 
 mod e2e {
     mod abuse;
+    mod api_chat;
+    mod api_webhooks;
     mod calls;
     mod faults;
     pub mod harness;

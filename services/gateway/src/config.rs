@@ -106,13 +106,8 @@ impl Config {
         if let Some(ms) = positive("PARLOR_HEARTBEAT_TIMEOUT_MS")? {
             config.heartbeat_timeout = Duration::from_millis(ms);
         }
-        if let Some(ms) = positive("PARLOR_CHAT_IDLE_MS")? {
-            config.chat.idle = Duration::from_millis(ms);
-        }
-        if let Some(ms) = positive("PARLOR_CHAT_REPLY_TIMEOUT_MS")? {
-            config.chat.reply_timeout = Duration::from_millis(ms);
-        }
-        config.webhook_secret = set("ELEVENLABS_WEBHOOK_SECRET").map(WebhookSecret::new);
+        config.chat = chat_from_env()?;
+        config.webhook_secret = webhook_secret_from_env();
         let bounds = &mut config.bounds;
         if let Some(n) = positive("PARLOR_MAX_FRAME_BYTES")? {
             bounds.max_frame_bytes = usize::try_from(n).unwrap_or(usize::MAX);
@@ -136,6 +131,23 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// The text chat's timeouts: `PARLOR_CHAT_IDLE_MS`, `PARLOR_CHAT_REPLY_TIMEOUT_MS`.
+pub fn chat_from_env() -> Result<ChatConfig, ConfigError> {
+    let mut chat = ChatConfig::default();
+    if let Some(ms) = positive("PARLOR_CHAT_IDLE_MS")? {
+        chat.idle = Duration::from_millis(ms);
+    }
+    if let Some(ms) = positive("PARLOR_CHAT_REPLY_TIMEOUT_MS")? {
+        chat.reply_timeout = Duration::from_millis(ms);
+    }
+    Ok(chat)
+}
+
+/// `ELEVENLABS_WEBHOOK_SECRET`, when set.
+pub fn webhook_secret_from_env() -> Option<WebhookSecret> {
+    set("ELEVENLABS_WEBHOOK_SECRET").map(WebhookSecret::new)
 }
 
 fn set(name: &str) -> Option<String> {

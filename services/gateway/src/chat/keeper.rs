@@ -1,6 +1,7 @@
 //! Holds one chat open from the gateway copy that opened it: sends the
 //! session's heartbeats, watches the session's, and closes the chat with
-//! 1000 once no message has passed either way for the idle time (1001 when
+//! 1000 once no message has passed either way for the idle time (pings
+//! aside) (1001 when
 //! the gateway stops, 1006 when the session went silent). It sees the
 //! messages other gateway copies send, since they share `live.<id>.in`.
 
@@ -59,7 +60,8 @@ async fn run(live: Live, config: ChatConfig, id: ConversationId, inbound: LiveSe
                 session_heard = Instant::now();
                 match LiveMessage::from_message(&message) {
                     LiveMessage::Heartbeat => {}
-                    LiveMessage::Frame(_) => active = Instant::now(),
+                    LiveMessage::Frame(frame) if !is_ping(&frame) => active = Instant::now(),
+                    LiveMessage::Frame(_) => {}
                     LiveMessage::Close(close) => {
                         tracing::info!(code = close.code, reason = %close.reason, "the session ended the chat");
                         break None;
@@ -87,4 +89,12 @@ async fn run(live: Live, config: ChatConfig, id: ConversationId, inbound: LiveSe
         tracing::info!(code = close.code, reason = %close.reason, "closing the chat");
         inbound.close(&close).await;
     }
+}
+
+/// ElevenLabs' keep-alive `ping`s flow all through a quiet chat: they are
+/// not activity.
+fn is_ping(frame: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(frame)
+        .ok()
+        .is_some_and(|event| event.get("type").and_then(|t| t.as_str()) == Some("ping"))
 }
