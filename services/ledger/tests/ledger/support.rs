@@ -293,9 +293,6 @@ pub fn failed(duration_ms: u64) -> ConversationEvent {
         reason: FailureReason::SessionLost,
         message: "session lost".to_owned(),
         duration_ms,
-        metrics: None,
-        metadata: None,
-        status: None,
     })
 }
 
@@ -317,5 +314,8 @@ pub fn transcript_submitted(duration_ms: u64) -> ConversationEvent {
             time_in_call_ms: 0,
         }],
         duration_ms,
+        metrics: None,
+        metadata: None,
+        status: None,
     })
 }
