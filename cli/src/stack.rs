@@ -4,8 +4,9 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use elevenlabs::{ApiKey, Endpoints};
+use elevenlabs::{ApiKey, Endpoints, WebhookSecret};
 use gateway::auth::JwtSecret;
+use gateway::chat::ChatConfig;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -25,6 +26,10 @@ pub struct StackConfig {
     pub run_session: bool,
     /// The ledger's pricing; `None`: from the environment (see the README).
     pub ledger_pricing: Option<ledger::Pricing>,
+    /// The gateway's check of ElevenLabs' webhooks; `None`: refused.
+    pub webhook_secret: Option<WebhookSecret>,
+    /// The text chat's idle and reply timeouts.
+    pub chat: ChatConfig,
 }
 
 /// A running stack. Dropping it without [`Stack::stop`] aborts the services.
@@ -83,6 +88,8 @@ impl Stack {
         );
         gateway_config.mongodb_uri = config.mongodb_uri.clone();
         gateway_config.mongodb_database = config.mongodb_database.clone();
+        gateway_config.webhook_secret = config.webhook_secret.clone();
+        gateway_config.chat = config.chat;
         let gateway = gateway::Application::build(gateway_config)
             .await
             .context("starting the gateway")?;

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use elevenlabs::{ApiKey, Endpoints};
-use elevenlabs_sim::{SimConfig, Simulator};
+use elevenlabs::{ApiKey, Endpoints, WebhookSecret};
+use elevenlabs_sim::{SimConfig, Simulator, WebhookConfig};
 use events::command::{Balance, GrantCredits, subject};
 use events::{Credits, EventId, UserId};
 use gateway::{JwtSecret, Role};
@@ -114,6 +114,7 @@ pub async fn run(config: UpConfig) -> anyhow::Result<()> {
         .or_else(|| mongo.as_ref().map(MongoMemory::uri))
         .unwrap_or_default();
 
+    let mut webhook_secret = gateway::config::webhook_secret_from_env();
     let (sim, endpoints, api_key, agent_id) = match &config.elevenlabs_api_key {
         Some(key) => {
             let endpoints = match &config.elevenlabs_base_url {
@@ -126,7 +127,15 @@ pub async fn run(config: UpConfig) -> anyhow::Result<()> {
             (None, endpoints, ApiKey::new(key.clone()), agent)
         }
         None => {
-            let sim = Simulator::start(SimConfig::default())
+            // The simulator signs its post-call webhooks to the gateway with
+            // the secret the gateway checks them with.
+            let secret = webhook_secret
+                .get_or_insert_with(|| WebhookSecret::new(random_secret()))
+                .expose()
+                .to_owned();
+            let url = format!("http://{http_addr}/webhooks/elevenlabs");
+            let sim_config = SimConfig::default().with_webhook(WebhookConfig::new(url, secret));
+            let sim = Simulator::start(sim_config)
                 .await
                 .context("starting the ElevenLabs simulator")?;
             let endpoints = Endpoints::from_http_base(&sim.http_base_url())?;
@@ -150,6 +159,8 @@ pub async fn run(config: UpConfig) -> anyhow::Result<()> {
         session_instance: "session-1".to_owned(),
         run_session: true,
         ledger_pricing: None,
+        webhook_secret,
+        chat: gateway::config::chat_from_env()?,
     })
     .await?;
     let gateway_url = format!("http://{}", stack.gateway_addr());
@@ -190,6 +201,12 @@ pub async fn run(config: UpConfig) -> anyhow::Result<()> {
         nats.stop().await;
     }
     outcome.and(stopped)
+}
+
+/// A fresh webhook secret for the simulator and the gateway to share.
+fn random_secret() -> String {
+    let bytes: [u8; 32] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Grants the demo user's credits, waiting for the ledger to come up.

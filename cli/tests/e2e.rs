@@ -4,8 +4,10 @@
 
 mod e2e {
     mod abuse;
+    mod api_chat;
     mod api_history;
     mod api_money;
+    mod api_webhooks;
     mod calls;
     mod faults;
     pub mod harness;

@@ -50,6 +50,8 @@ impl OwnStack {
             session_instance: "session-load".to_owned(),
             run_session: false,
             ledger_pricing: None,
+            webhook_secret: None,
+            chat: gateway::chat::ChatConfig::default(),
         };
         let stack = Stack::start(config.clone()).await?;
         let mut session_config = session_config(&config);

@@ -5,11 +5,13 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use elevenlabs::{
     ApiKey, Conversation, ConversationInitiationClientData, ConversationOptions, Endpoints, Target,
+    WebhookSecret,
 };
-use elevenlabs_sim::{SimConfig, Simulator};
+use elevenlabs_sim::{SimConfig, Simulator, WebhookConfig};
 use events::command::{Balance, GetBalance, GrantCredits, Reply, subject};
 use events::{ConversationEvent, ConversationId, Credits, EventId, UserId};
 use eventstore::EventStore;
+use gateway::chat::ChatConfig;
 use gateway::{JwtSecret, Role};
 use mongodb::bson::{Document, doc};
 use parlor::stack::{Stack, StackConfig};
@@ -33,6 +35,31 @@ pub struct E2e {
     pub client: async_nats::Client,
     pub store: EventStore,
     pub conversations: mongodb::Collection<Document>,
+    /// What the gateway checks `ElevenLabs-Signature` with.
+    pub webhook_secret: String,
+}
+
+/// How [`E2e::assemble`] builds a stack.
+pub struct Setup {
+    pub sim: SimConfig,
+    pub run_session: bool,
+    pub ledger_pricing: Option<ledger::Pricing>,
+    /// The simulator posts its webhooks to the gateway, signed with the
+    /// gateway's secret.
+    pub sim_webhooks: bool,
+    pub chat: ChatConfig,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            sim: SimConfig::fast(),
+            run_session: true,
+            ledger_pricing: None,
+            sim_webhooks: false,
+            chat: ChatConfig::default(),
+        }
+    }
 }
 
 impl E2e {
@@ -41,33 +68,56 @@ impl E2e {
     }
 
     pub async fn start_with(sim_config: SimConfig) -> Self {
-        Self::assemble(sim_config, true, None).await
+        Self::assemble(Setup {
+            sim: sim_config,
+            ..Setup::default()
+        })
+        .await
     }
 
     /// Without the session service: the test runs it where it can kill it
     /// (or configure it).
     pub async fn start_without_session() -> Self {
-        Self::assemble(SimConfig::fast(), false, None).await
+        Self::assemble(Setup {
+            run_session: false,
+            ..Setup::default()
+        })
+        .await
     }
 
     /// Without the session service, the ledger priced by `pricing`.
     pub async fn start_priced(pricing: ledger::Pricing) -> Self {
-        Self::assemble(SimConfig::fast(), false, Some(pricing)).await
+        Self::assemble(Setup {
+            run_session: false,
+            ledger_pricing: Some(pricing),
+            ..Setup::default()
+        })
+        .await
     }
 
-    async fn assemble(
-        sim_config: SimConfig,
-        run_session: bool,
-        ledger_pricing: Option<ledger::Pricing>,
-    ) -> Self {
+    pub async fn assemble(setup: Setup) -> Self {
+        let Setup {
+            sim: mut sim_config,
+            run_session,
+            ledger_pricing,
+            sim_webhooks,
+            chat,
+        } = setup;
         let turn = ONE_STACK_AT_A_TIME.lock().await;
         let nats = NatsServer::start().expect("nats-server");
+        let webhook_secret = format!("whsec_{}", UserId::new());
+        // The simulator needs the gateway's address before the gateway runs.
+        let http_port = testkit::port::free_port().expect("a free port");
+        if sim_webhooks {
+            let url = format!("http://127.0.0.1:{http_port}/webhooks/elevenlabs");
+            sim_config.webhook = Some(WebhookConfig::new(url, webhook_secret.clone()));
+        }
         let sim = Simulator::start(sim_config).await.expect("simulator");
         let mongo = TestMongo::start("parlor_e2e").await.expect("mongodb");
         let (mongodb_uri, database) = (mongo.uri().to_owned(), mongo.database().to_owned());
         let secret = JwtSecret::random();
         let config = StackConfig {
-            http_addr: "127.0.0.1:0".parse().expect("addr"),
+            http_addr: format!("127.0.0.1:{http_port}").parse().expect("addr"),
             nats_url: nats.url(),
             mongodb_uri: mongodb_uri.clone(),
             mongodb_database: database.clone(),
@@ -77,6 +127,8 @@ impl E2e {
             session_instance: "session-e2e".to_owned(),
             run_session,
             ledger_pricing,
+            webhook_secret: Some(WebhookSecret::new(webhook_secret.clone())),
+            chat,
         };
         let stack = Stack::start(config.clone()).await.expect("stack");
         let client = async_nats::connect(nats.url()).await.expect("nats");
@@ -97,6 +149,7 @@ impl E2e {
             client,
             store,
             conversations,
+            webhook_secret,
         }
     }
 

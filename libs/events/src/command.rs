@@ -12,6 +12,9 @@ use crate::ids::{AgentId, ConversationId, CorrelationId, EventId, UserId};
 /// Subjects of the commands, answered by a queue group named after the service.
 pub mod subject {
     pub const SESSION_START: &str = "cmd.session.start";
+    /// Facts about a conversation from outside a live call: a client-side
+    /// transcript, ElevenLabs' post-call record ([`super::RecordConversation`]).
+    pub const SESSION_RECORD: &str = "cmd.session.record";
     pub const LEDGER_HOLD: &str = "cmd.ledger.hold";
     pub const LEDGER_GRANT: &str = "cmd.ledger.grant";
     pub const LEDGER_BALANCE: &str = "cmd.ledger.balance";
@@ -198,6 +201,68 @@ pub struct SessionStarted {
     pub subject_in: String,
     /// Agent → client (the gateway subscribes here).
     pub subject_out: String,
+}
+
+/// `cmd.session.record`: record what is known of a conversation from
+/// outside a live call. The session service folds the conversation's events
+/// and appends only what the log does not hold yet (expecting the version
+/// it read, so a race ends in a conflict and a re-check): the same record
+/// sent twice, or a webhook and the session's own fetch of the same
+/// ElevenLabs record, are recorded once. Replies with [`Recorded`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordConversation {
+    /// Parlor's id (for an ElevenLabs id the asker resolved or derived it).
+    pub conversation_id: ConversationId,
+    pub correlation_id: CorrelationId,
+    pub record: Record,
+}
+
+/// What [`RecordConversation`] records.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    /// A client-side conversation's transcript: a new conversation becomes
+    /// `conversation.requested` (mode `client_side`, at `started_at`) and
+    /// `conversation.transcript_submitted`; one that already has events
+    /// gets nothing.
+    Transcript {
+        user_id: UserId,
+        agent_id: AgentId,
+        started_at: chrono::DateTime<chrono::Utc>,
+        transcript: crate::conversation::TranscriptSubmitted,
+    },
+    /// ElevenLabs' record of a finished call (the `data` of a
+    /// `post_call_transcription` webhook, the shape of
+    /// `GET /v1/convai/conversations/{id}`): becomes `cost_reported` and
+    /// `analysis_reported`, each only if the conversation has none yet.
+    ElevenLabsRecord { details: serde_json::Value },
+    /// ElevenLabs could not start the call (`call_initiation_failure`):
+    /// `conversation.failed` (refused) if the conversation is not over yet.
+    InitiationFailed { reason: String },
+}
+
+/// The outcome of [`RecordConversation`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recorded {
+    pub conversation_id: ConversationId,
+    /// Whose conversation it is (from its first event), when it has events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    pub outcome: RecordOutcome,
+    /// The types of the events appended now (empty for a repeat).
+    #[serde(default)]
+    pub appended: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordOutcome {
+    /// Something was appended.
+    Recorded,
+    /// The log already held all of it; nothing was appended.
+    AlreadyRecorded,
+    /// The conversation has no events (only a transcript may open one).
+    UnknownConversation,
 }
 
 /// `cmd.ledger.grant_expiring`: give a user credits that expire, unless

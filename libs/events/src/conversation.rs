@@ -200,6 +200,16 @@ pub struct TranscriptSubmitted {
     pub elevenlabs_conversation_id: Option<String>,
     pub messages: Vec<TranscriptLine>,
     pub duration_ms: u64,
+    /// The client's `metrics` as submitted (the seed's `ConversationMetrics`);
+    /// boxed, as is `metadata`, to keep every event small.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Box<serde_json::Value>>,
+    /// The client's `metadata` as submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Box<serde_json::Value>>,
+    /// The client's word for how the call went (e.g. `done`), as submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 /// ElevenLabs' own figure for the call, read after it ended.

@@ -81,6 +81,9 @@ fn all_conversation_events() -> Vec<ConversationEvent> {
                 time_in_call_ms: 0,
             }],
             duration_ms: 9000,
+            metrics: Some(Box::new(json!({"messageCount": 1}))),
+            metadata: None,
+            status: Some("done".into()),
         }),
         C::CostReported(CostReported {
             elevenlabs_conversation_id: "conv_123".into(),

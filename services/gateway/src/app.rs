@@ -115,6 +115,8 @@ impl Application {
             live: live.clone(),
             reads: Reads::new(mongo.database(&config.mongodb_database)),
             nats: live.nats.clone(),
+            chat: config.chat,
+            webhook_secret: config.webhook_secret.map(Arc::new),
         };
         Ok(Self {
             listener,

@@ -5,8 +5,11 @@ use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::Duration;
 
+use elevenlabs::WebhookSecret;
+
 use crate::auth::nextauth::EmptySecret;
 use crate::auth::{JwtSecret, KeyError, NextAuthKey, PublicKeys, RateConfig, SecretError};
+use crate::chat::ChatConfig;
 use crate::live::bounds::Bounds;
 use crate::live::limit::{DEFAULT_LEASE, MAX_LEASE};
 
@@ -55,6 +58,12 @@ pub struct Config {
     /// `PARLOR_HEARTBEAT_TIMEOUT_MS`, default 5 000: silence from a call's
     /// session after which the client is closed with 1011.
     pub heartbeat_timeout: Duration,
+    /// The text chat of `POST /api/agent`: `PARLOR_CHAT_IDLE_MS` (default
+    /// 120 000) and `PARLOR_CHAT_REPLY_TIMEOUT_MS` (default 30 000).
+    pub chat: ChatConfig,
+    /// `ELEVENLABS_WEBHOOK_SECRET`: the HMAC secret of ElevenLabs' post-call
+    /// webhooks; unset, `POST /webhooks/elevenlabs` answers 503.
+    pub webhook_secret: Option<WebhookSecret>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +108,8 @@ impl Config {
             session_start_timeout: DEFAULT_SESSION_START_TIMEOUT,
             bounds: Bounds::default(),
             heartbeat_timeout: bus::live::HEARTBEAT_TIMEOUT,
+            chat: ChatConfig::default(),
+            webhook_secret: None,
         }
     }
 
@@ -137,6 +148,8 @@ impl Config {
         if let Some(ms) = positive("PARLOR_HEARTBEAT_TIMEOUT_MS")? {
             config.heartbeat_timeout = Duration::from_millis(ms);
         }
+        config.chat = chat_from_env()?;
+        config.webhook_secret = webhook_secret_from_env();
         let bounds = &mut config.bounds;
         if let Some(n) = positive("PARLOR_MAX_FRAME_BYTES")? {
             bounds.max_frame_bytes = usize::try_from(n).unwrap_or(usize::MAX);
@@ -193,6 +206,23 @@ fn list(name: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The text chat's timeouts: `PARLOR_CHAT_IDLE_MS`, `PARLOR_CHAT_REPLY_TIMEOUT_MS`.
+pub fn chat_from_env() -> Result<ChatConfig, ConfigError> {
+    let mut chat = ChatConfig::default();
+    if let Some(ms) = positive("PARLOR_CHAT_IDLE_MS")? {
+        chat.idle = Duration::from_millis(ms);
+    }
+    if let Some(ms) = positive("PARLOR_CHAT_REPLY_TIMEOUT_MS")? {
+        chat.reply_timeout = Duration::from_millis(ms);
+    }
+    Ok(chat)
+}
+
+/// `ELEVENLABS_WEBHOOK_SECRET`, when set.
+pub fn webhook_secret_from_env() -> Option<WebhookSecret> {
+    set("ELEVENLABS_WEBHOOK_SECRET").map(WebhookSecret::new)
 }
 
 fn set(name: &str) -> Option<String> {

@@ -13,6 +13,8 @@
 //!   provider, NextAuth sessions), conversation signatures, where requests
 //!   carry them, the per-caller rate limit, and `Principal`: the caller and
 //!   what its role sees.
+//! * [`chat`] — the text chat of `POST /api/agent`: a text-only live
+//!   conversation held open by the copy that opened it until it is idle.
 //! * [`live`] — a live conversation: `cmd.session.start`, then the relay
 //!   between the client WebSocket and the live subjects.
 //! * [`routes`] — one module per resource, each with its own `router()`;
@@ -22,11 +24,15 @@
 //! * [`kv`] — the NATS KV buckets gateway copies share.
 //! * [`metrics`] — what `/metrics` exports, and the request middleware.
 //! * [`reads`] — the projector's MongoDB collections, read only.
+//! * [`conversation_ref`] — a conversation named by Parlor's id or
+//!   ElevenLabs' (`conv_…`), resolved to Parlor's.
 //! * [`state`] — `AppState`, what every route shares.
 
 pub mod app;
 pub mod auth;
+pub mod chat;
 pub mod config;
+pub mod conversation_ref;
 pub mod error;
 pub mod extract;
 pub mod kv;

@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
+use elevenlabs::WebhookSecret;
+
 use crate::auth::Authenticator;
+use crate::chat::ChatConfig;
 use crate::live::Live;
 use crate::reads::Reads;
 
@@ -13,4 +16,8 @@ pub struct AppState {
     pub reads: Reads,
     /// For service commands (`bus::request`) and live subscriptions.
     pub nats: async_nats::Client,
+    /// The text chat's idle and reply timeouts (`POST /api/agent`).
+    pub chat: ChatConfig,
+    /// Checks `POST /webhooks/elevenlabs`; `None`: webhooks are refused (503).
+    pub webhook_secret: Option<Arc<WebhookSecret>>,
 }

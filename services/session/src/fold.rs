@@ -24,6 +24,7 @@ pub struct Facts {
     /// Ended or failed: no live event follows.
     pub terminal: bool,
     pub cost_reported: bool,
+    pub analysis_reported: bool,
 }
 
 impl Facts {
@@ -36,6 +37,7 @@ impl Facts {
                 self.elevenlabs_id = Some(s.elevenlabs_conversation_id.clone());
             }
             ConversationEvent::CostReported(_) => self.cost_reported = true,
+            ConversationEvent::AnalysisReported(_) => self.analysis_reported = true,
             e if e.is_terminal() => self.terminal = true,
             _ => {}
         }

@@ -3,8 +3,10 @@
 //! API key only this service holds, relays frames between the gateway's
 //! live subjects and ElevenLabs, and turns what happens on the wire into
 //! conversation events; after the call it reads ElevenLabs' cost and
-//! analysis into the log. Copies watch each other's heartbeats, and a
-//! survivor closes the calls of a copy that stopped.
+//! analysis into the log, and records what arrives from outside a live
+//! call (`cmd.session.record`: client-side transcripts, webhooks). Copies
+//! watch each other's heartbeats, and a survivor closes the calls of a
+//! copy that stopped.
 //!
 //! It never decides money (it asks the ledger for a hold and for its
 //! extensions, and ends a call the ledger will not extend) and never writes
@@ -24,7 +26,11 @@
 //! * `log` — the conversation's single writer (version in memory), one
 //!   event at a time before and after the live part.
 //! * `writer` — the live part's ordered, pipelined writer task.
-//! * `postcall` — ElevenLabs' record → `cost_reported`, `analysis_reported`.
+//! * `postcall` — ElevenLabs' record → `cost_reported`, `analysis_reported`
+//!   (one mapping for the session's own fetch and the webhook).
+//! * `record` — `cmd.session.record`: client-side transcripts, ElevenLabs'
+//!   records and failed initiations, appended only where the log lacks
+//!   them (fold, append with expected version, re-check on conflict).
 //! * `recovery` — the calls a stopped copy left: close them as lost, fetch
 //!   their cost.
 //! * `sweep` — copies say they are alive; a survivor finishes what a
@@ -36,6 +42,7 @@ mod ending;
 mod fold;
 mod log;
 mod postcall;
+mod record;
 mod recovery;
 mod relay;
 mod service;
@@ -50,7 +57,7 @@ pub use service::run;
 pub enum Error {
     #[error(transparent)]
     EventLog(#[from] eventstore::Error),
-    #[error("subscribing to the start command: {0}")]
+    #[error("subscribing to the session's commands: {0}")]
     Subscribe(#[source] async_nats::SubscribeError),
     #[error("building the ElevenLabs client: {0}")]
     ElevenLabs(#[source] elevenlabs::RestError),

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use events::{
     AgentId, ConversationEvent, ConversationId, CorrelationId, Envelope, EnvelopeMeta, EventId,
     UserId,
@@ -80,6 +81,25 @@ impl ConversationLog {
     /// (a surviving copy closed it as lost): the caller stops.
     pub async fn append(&mut self, event: ConversationEvent) -> Result<(), Error> {
         let envelope = self.envelope(event);
+        self.append_envelope(envelope).await
+    }
+
+    /// [`append`](Self::append) for a fact that happened at `occurred_at`
+    /// rather than now (a client-side call's start, reported after it).
+    pub async fn append_at(
+        &mut self,
+        event: ConversationEvent,
+        occurred_at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let mut envelope = self.envelope(event);
+        envelope.meta.occurred_at = occurred_at;
+        self.append_envelope(envelope).await
+    }
+
+    async fn append_envelope(
+        &mut self,
+        envelope: Envelope<ConversationEvent>,
+    ) -> Result<(), Error> {
         let id = self.party.conversation_id;
         let mut attempt = 1;
         let appended = loop {

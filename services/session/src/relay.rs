@@ -153,7 +153,7 @@ impl Call {
         shell
             .carry_out(&mut call, output, duration_ms, &writer)
             .await;
-        let mut log = match writer.finish().await {
+        let log = match writer.finish().await {
             Ok(log) => log,
             Err(error) => {
                 tracing::error!(%error, "the call's log writer failed");
@@ -163,7 +163,8 @@ impl Call {
         let shared = Arc::clone(&self.shared);
         postcall::report(
             &shared.rest,
-            &mut log,
+            log.store(),
+            log.party(),
             &elevenlabs_id,
             shared.config.cost_timeout,
             shared.config.cost_poll,

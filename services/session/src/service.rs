@@ -1,5 +1,5 @@
-//! The service: answers `cmd.session.start`, runs one task per live call,
-//! and stops them all on shutdown.
+//! The service: answers `cmd.session.start` and `cmd.session.record`, runs
+//! one task per live call, and stops them all on shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use crate::Error;
 use crate::config::Config;
 use crate::fold::Facts;
 use crate::log::{ConversationLog, Party};
+use crate::record;
 use crate::recovery;
 use crate::relay::Call;
 use crate::sweep;
@@ -67,6 +68,11 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         .queue_subscribe(subject::SESSION_START, "session".to_owned())
         .await
         .map_err(Error::Subscribe)?;
+    let mut records = store
+        .client()
+        .queue_subscribe(subject::SESSION_RECORD, "session".to_owned())
+        .await
+        .map_err(Error::Subscribe)?;
     tracing::info!(instance = %shared.config.instance, "session ready");
     tokio::pin!(shutdown);
     loop {
@@ -76,6 +82,13 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
                 Some(request) => {
                     let shared = Arc::clone(&shared);
                     shared.tasks.clone().spawn(async move { start(shared, request).await });
+                }
+                None => break,
+            },
+            request = records.next() => match request {
+                Some(request) => {
+                    let shared = Arc::clone(&shared);
+                    shared.tasks.clone().spawn(record::answer(shared, request));
                 }
                 None => break,
             },

@@ -98,12 +98,13 @@ pub async fn finish(shared: &Arc<Shared>, mut orphan: Orphan) {
         return;
     };
     let task = Arc::clone(shared);
-    let mut log = orphan.log;
+    let log = orphan.log;
     shared.tasks.clone().spawn(async move {
         let config = &task.config;
         crate::postcall::report(
             &task.rest,
-            &mut log,
+            log.store(),
+            log.party(),
             &elevenlabs_id,
             config.cost_timeout,
             config.cost_poll,

@@ -2,16 +2,20 @@
 //! one router whose OpenAPI document is generated from the same routes, so
 //! `/openapi.json` cannot drift from what is served.
 
+mod agent;
 mod agent_stats;
 pub mod convai;
 pub mod conversations;
 mod exports;
 mod health;
 mod history;
+mod live_events;
 mod me;
 mod money;
 mod openapi;
 mod ops;
+mod transcription;
+mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -33,6 +37,10 @@ pub fn router(state: AppState) -> Router {
         .merge(agent_stats::router())
         .merge(money::router())
         .merge(exports::router())
+        .merge(agent::router())
+        .merge(transcription::router())
+        .merge(webhooks::router())
+        .merge(live_events::router())
         .merge(openapi::router())
         .merge(ops::router())
         .split_for_parts();

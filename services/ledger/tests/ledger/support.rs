@@ -314,5 +314,8 @@ pub fn transcript_submitted(duration_ms: u64) -> ConversationEvent {
             time_in_call_ms: 0,
         }],
         duration_ms,
+        metrics: None,
+        metadata: None,
+        status: None,
     })
 }

@@ -2,7 +2,7 @@
 //! the signed URLs that open it.
 
 mod conversation;
-mod signed_url;
+pub(crate) mod signed_url;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::header::HOST;
 use axum::http::{HeaderMap, Uri};
-use events::AgentId;
+use events::{AgentId, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, Problem};
@@ -40,26 +40,41 @@ pub async fn get_signed_url(
     let user_id = state.auth.token_user(&headers)?;
     let query = Query::<SignedUrlQuery>::try_from_uri(&uri)
         .map_err(|_| ApiError::BadRequest("malformed query string".into()))?;
-    let agent_id: AgentId = query
-        .0
-        .agent_id
-        .ok_or_else(|| ApiError::BadRequest("agent_id is required".into()))?
+    let agent_id = parse_agent(query.0.agent_id, "agent_id")?;
+    Ok(Json(SignedUrl {
+        signed_url: signed_url(&state, user_id, &agent_id, &headers, &uri)?,
+    }))
+}
+
+/// The agent a query names as `field`, required.
+pub(crate) fn parse_agent(agent_id: Option<String>, field: &str) -> Result<AgentId, ApiError> {
+    agent_id
+        .ok_or_else(|| ApiError::BadRequest(format!("{field} is required")))?
         .parse()
-        .map_err(|_| ApiError::BadRequest("agent_id is invalid".into()))?;
-    let host = host(&headers, &uri)
+        .map_err(|_| ApiError::BadRequest(format!("{field} is invalid")))
+}
+
+/// A single-use URL on the host the client used that opens one
+/// conversation of `user_id` with `agent_id`.
+pub(crate) fn signed_url(
+    state: &AppState,
+    user_id: UserId,
+    agent_id: &AgentId,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<String, ApiError> {
+    let host = host(headers, uri)
         .ok_or_else(|| ApiError::BadRequest("a valid Host header is required".into()))?;
-    let scheme = if forwarded_https(&headers) {
+    let scheme = if forwarded_https(headers) {
         "wss"
     } else {
         "ws"
     };
-    let signature = state.auth.sign(user_id, &agent_id);
+    let signature = state.auth.sign(user_id, agent_id);
     tracing::info!(%user_id, %agent_id, "signed URL issued");
-    Ok(Json(SignedUrl {
-        signed_url: format!(
-            "{scheme}://{host}/v1/convai/conversation?agent_id={agent_id}&conversation_signature={signature}"
-        ),
-    }))
+    Ok(format!(
+        "{scheme}://{host}/v1/convai/conversation?agent_id={agent_id}&conversation_signature={signature}"
+    ))
 }
 
 /// ElevenLabs' deprecated spelling of [`get_signed_url`].

@@ -398,6 +398,9 @@ fn a_submitted_transcript_becomes_the_messages() {
                 },
             ],
             duration_ms: 65_000,
+            metrics: None,
+            metadata: None,
+            status: None,
         }),
     );
     let doc = given.doc();
