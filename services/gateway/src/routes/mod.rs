@@ -3,6 +3,7 @@
 //! `/openapi.json` cannot drift from what is served.
 
 pub mod convai;
+mod dashboard;
 mod health;
 mod me;
 mod openapi;
@@ -22,6 +23,7 @@ pub fn router(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
         .merge(convai::router())
+        .merge(dashboard::router())
         .merge(me::router())
         .merge(openapi::router())
         .merge(ops::router())
