@@ -5,6 +5,7 @@
 mod e2e {
     mod abuse;
     mod calls;
+    mod dashboard;
     mod faults;
     pub mod harness;
     mod load;
