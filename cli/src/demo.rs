@@ -82,7 +82,7 @@ pub async fn run() -> anyhow::Result<()> {
         )?
     );
 
-    let client = async_nats::connect(&demo.nats_url).await?;
+    let client = async_nats::connect(eventstore::server_addrs(&demo.nats_url)?).await?;
     let ask = GetBalance {
         user_id: demo.user_id,
     };

@@ -17,6 +17,7 @@
 //! * [`load_cmd`] — `parlor load`: a stack of its own under `parlor::load`.
 //! * [`verify`] — `parlor rebuild --verify`: rebuilt conversations against ElevenLabs' records.
 //! * [`nats_child`] — nats-server as a child process with a data directory.
+//! * [`serve_cmd`] — `parlor serve <service>`: one service alone, from the environment.
 //! * [`reconcile_cmd`], [`ledger_cmd`], [`reprice_cmd`] — `parlor reconcile`,
 //!   `parlor ledger explain`, `parlor reprice`: the ledger's reports.
 
@@ -29,6 +30,7 @@ mod nats_child;
 mod rebuild_cmd;
 mod reconcile_cmd;
 mod reprice_cmd;
+mod serve_cmd;
 mod table;
 mod up;
 mod verify;
@@ -68,6 +70,9 @@ enum Command {
     Ledger(ledger_cmd::Args),
     /// Price past conversations against another rate card; posts nothing.
     Reprice(reprice_cmd::Args),
+    /// Run one service (gateway, session, ledger or projector) alone,
+    /// configured by the environment like its own binary.
+    Serve(serve_cmd::ServeArgs),
 }
 
 #[tokio::main]
@@ -87,6 +92,7 @@ async fn main() -> ExitCode {
         Command::Reconcile(args) => reconcile_cmd::run(args).await,
         Command::Ledger(args) => ledger_cmd::run(args).await,
         Command::Reprice(args) => reprice_cmd::run(args).await,
+        Command::Serve(args) => serve_cmd::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -196,7 +196,7 @@ pub async fn run(config: UpConfig) -> anyhow::Result<()> {
 
 /// Grants the demo user's credits, waiting for the ledger to come up.
 async fn grant_demo_credits(nats_url: &str, user_id: UserId) -> anyhow::Result<Balance> {
-    let client = async_nats::connect(nats_url)
+    let client = async_nats::connect(eventstore::server_addrs(nats_url)?)
         .await
         .context("connecting to NATS")?;
     let grant = GrantCredits {

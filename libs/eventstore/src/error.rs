@@ -23,6 +23,9 @@ pub enum Error {
         event_aggregate: String,
         aggregate: String,
     },
+    /// `PARLOR_STREAM_REPLICAS` is not a replica count JetStream allows.
+    #[error("PARLOR_STREAM_REPLICAS `{0}` is not a whole number from 1 to 5")]
+    Replicas(String),
     /// JetStream refused a request for another reason.
     #[error("event log: {0}")]
     JetStream(String),

@@ -9,7 +9,8 @@
 //! # Layout
 //!
 //! * [`store`] — `EventStore`: a connection and its JetStream context.
-//! * [`stream`] — the two streams, their configuration and `ensure_streams`.
+//! * [`stream`] — the two streams, their configuration (replicas from
+//!   `PARLOR_STREAM_REPLICAS`) and `ensure_streams`.
 //! * [`family`] — which event enum lives in which stream, under which subject.
 //! * [`append`] — `append(aggregate, expected_version, events)`, and `send`
 //!   for a single writer that pipelines (`PendingAppend`).
@@ -35,6 +36,6 @@ pub use family::Family;
 pub use load::Loaded;
 pub use read::LogMessage;
 pub use replay::ReplayFrom;
-pub use store::{EventStore, Stored};
-pub use stream::StreamName;
+pub use store::{EventStore, Stored, server_addrs};
+pub use stream::{Replicas, StreamName};
 pub use subscribe::{HandlerError, Step, Subscription, SubscriptionConfig};

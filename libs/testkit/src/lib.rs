@@ -12,6 +12,8 @@
 //!
 //! * [`nats`] — `NatsServer`: `nats-server -js` with a temp store; stop and
 //!   restart on the same directory and port for crash tests.
+//! * [`cluster`] — `NatsCluster`: three routed `nats-server -js` nodes, each
+//!   with its own store; kill one and start it again on the same ports.
 //! * [`mongo`] — `TestMongo`: mongo-memory, or the real MongoDB named by
 //!   `PARLOR_TEST_MONGODB_URI`, with a database per test.
 //! * [`request`] — ask a service over NATS until it is there to answer.
@@ -21,6 +23,7 @@
 //! * [`npm`] — `NpmPackages`: what a `package-lock.json` pins, installed
 //!   once into a cache, and where Debian's `chromium` is, for browser tests.
 
+pub mod cluster;
 pub mod mongo;
 pub mod nats;
 pub mod npm;
@@ -28,5 +31,6 @@ pub mod port;
 pub mod python;
 pub mod request;
 
+pub use cluster::NatsCluster;
 pub use mongo::TestMongo;
 pub use nats::{NatsServer, TestkitError};

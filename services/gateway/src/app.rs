@@ -58,7 +58,12 @@ impl Application {
                     other => tracing::info!(event = %other, "nats connection"),
                 }
             })
-            .connect(&config.nats_url)
+            .connect(
+                eventstore::server_addrs(&config.nats_url).map_err(|e| Error::Nats {
+                    url: config.nats_url.clone(),
+                    message: e.to_string(),
+                })?,
+            )
             .await
             .map_err(|e| Error::Nats {
                 url: config.nats_url.clone(),
