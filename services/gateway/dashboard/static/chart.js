@@ -7,6 +7,8 @@ import { h, table } from './view.js';
 
 const COLOURS = ['#0b4f8a', '#b3261e', '#1e6b34', '#7a4b00'];
 const HEIGHT = 220;
+// A lone period is drawn a day either side, not across years.
+const PAD_SECS = 86400;
 
 // `x`: unix seconds; `series`: [{label, values}]. Returns the figure and
 // a `destroy()` to call when the page is left.
@@ -32,7 +34,7 @@ export function lineChart({ title, x, series, unit = '' }) {
       height: HEIGHT,
       series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 2, points: { show: true } }))],
       axes: [{}, { size: 60 }],
-      scales: { x: { time: true } },
+      scales: { x: { time: true, range: (u, min, max) => (min === max ? [min - PAD_SECS, max + PAD_SECS] : [min, max]) } },
       legend: { live: false },
     }, [x, ...series.map((s) => s.values)], plot);
   };

@@ -20,10 +20,17 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 function append(el, children) {
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
+}
+
+// Appends children, skipping null, undefined and false (DOM `append` would
+// write them out as text).
+export function add(el, ...children) {
+  append(el, children);
+  return el;
 }
 
 // Replaces an element's children.

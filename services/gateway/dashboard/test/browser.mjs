@@ -60,7 +60,18 @@ async function loadRoutes() {
 
 // Records what the issue forbids on any page: console errors, uncaught
 // exceptions, non-2xx answers and failed requests.
-function watch(page, label) {
+async function watch(page, label) {
+  // Error toasts are the pages' own way of saying something failed.
+  await page.addInitScript(() => {
+    window.__toastErrors = [];
+    new MutationObserver((changes) => {
+      for (const change of changes) {
+        for (const node of change.addedNodes) {
+          if (node.classList?.contains('toast') && node.classList.contains('error')) window.__toastErrors.push(node.textContent);
+        }
+      }
+    }).observe(document, { childList: true, subtree: true });
+  });
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`${label}: console error: ${message.text()}`);
   });
@@ -88,8 +99,14 @@ async function noOverflow(page, name) {
   if (scroll > width) problems.push(`${name}: overflows horizontally (${scroll} px content in ${width} px)`);
 }
 
+async function noErrorToasts(page, name) {
+  const shown = await page.evaluate(() => window.__toastErrors.splice(0));
+  for (const text of shown) problems.push(`${name}: error toast: ${text}`);
+}
+
 async function shot(page, name) {
   await noOverflow(page, name);
+  await noErrorToasts(page, name);
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
   log(`screenshot: ${name}.png`);
 }
@@ -97,6 +114,12 @@ async function shot(page, name) {
 async function open(page, hash) {
   await page.goto(`${GATEWAY}/dashboard/${hash}`);
   await page.locator('main h1').first().waitFor();
+}
+
+// Until no part of the page is still loading.
+async function settled(page) {
+  await page.locator('main section').first().waitFor();
+  await page.waitForFunction(() => !document.querySelector('main [aria-busy="true"]'));
 }
 
 async function signIn(page, token) {
@@ -146,7 +169,7 @@ async function voiceCall(page, context, userToken) {
   if (serves('GET', '/api/conversations/{id}/live')) {
     // A second tab follows the call while it runs (sessionStorage is per tab, so it signs in too).
     const live = await context.newPage();
-    watch(live, 'live tab');
+    await watch(live, 'live tab');
     await signIn(live, userToken);
     await open(live, `#/live/${encodeURIComponent(id)}`);
     await live.locator('main ol.transcript li').first().waitFor();
@@ -174,6 +197,7 @@ async function conversationCost(page, id) {
   const deadline = Date.now() + STEP_MS;
   for (;;) {
     await open(page, '#/conversations');
+    await settled(page);
     const row = page.locator('main table a').first();
     if (await row.count()) {
       await row.click();
@@ -190,24 +214,26 @@ async function conversationCost(page, id) {
     await page.waitForTimeout(500);
   }
   await open(page, '#/conversations');
+  await settled(page);
   await shot(page, 'conversations');
 }
 
 async function grant(page, adminToken) {
   await signIn(page, adminToken);
   await open(page, '#/admin');
+  await settled(page);
   if (!serves('POST', '/api/admin/grants') || !serves('GET', '/api/users/{userId}/balance')) {
     await shot(page, 'admin');
     skip('grant credits and see the balance change', 'POST /api/admin/grants and GET /api/users/{userId}/balance');
     return;
   }
-  await page.getByLabel('User id').fill(USER_ID);
+  await page.getByLabel('User id', { exact: true }).fill(USER_ID);
   await page.getByRole('button', { name: 'Show balance' }).click();
   const available = field(page, 'available');
   await available.waitFor();
   const credits = async () => Number((await available.textContent()).replace(/[^\d-]/g, ''));
   const before = await credits();
-  await page.getByLabel('Credits').fill(String(GRANT));
+  await page.getByLabel('Credits', { exact: true }).fill(String(GRANT));
   await page.getByLabel('Reason (optional)').fill('browser test');
   await page.getByRole('button', { name: 'Grant', exact: true }).click();
   await page.waitForFunction(([b, g]) => {
@@ -264,7 +290,7 @@ async function main() {
     await context.grantPermissions(['microphone'], { origin: GATEWAY });
     context.setDefaultTimeout(STEP_MS);
     const page = await context.newPage();
-    watch(page, 'main tab');
+    await watch(page, 'main tab');
     const userToken = env('PARLOR_USER_TOKEN');
     await signIn(page, userToken);
     log('ok: signed in');
@@ -272,15 +298,19 @@ async function main() {
     await voiceCall(page, context, userToken);
     await conversationCost(page, USER_ID);
     await open(page, `#/costs?agentId=${encodeURIComponent(AGENT)}`);
-    await page.locator('main section[aria-busy="false"]').first().waitFor();
+    await settled(page);
     await shot(page, 'costs');
     await signOut(page);
     await grant(page, env('PARLOR_ADMIN_TOKEN'));
     await open(page, '#/finance');
-    await page.locator('main section[aria-busy="false"]').first().waitFor();
+    await settled(page);
     await shot(page, 'finance');
   } catch (error) {
     failed = error;
+    for (const [i, open] of browser.contexts().flatMap((c) => c.pages()).entries()) {
+      await open.screenshot({ path: path.join(SHOTS, `failure-${i}.png`), fullPage: true }).catch(() => {});
+      log(`screenshot: failure-${i}.png (${open.url()})`);
+    }
   } finally {
     await browser.close();
   }

@@ -4,7 +4,7 @@
 import { get } from '../api.js';
 import * as f from '../format.js';
 import { toastError } from '../toast.js';
-import { facts, h, notice, table } from '../view.js';
+import { add, facts, h, notice, table } from '../view.js';
 import { isOpen } from './conversations.js';
 
 export async function render(main, route) {
@@ -18,7 +18,7 @@ export async function render(main, route) {
     return;
   }
   const m = c.metrics ?? {};
-  main.append(
+  add(main,
     h('h1', {}, `Conversation ${c.id}`),
     isOpen(c.status) ? h('p', {}, h('a', { href: `#/live/${encodeURIComponent(c.id)}` }, 'Follow this call live')) : null,
     h('section', { class: 'panel', 'aria-labelledby': 'facts-h' },

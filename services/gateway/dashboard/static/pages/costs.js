@@ -27,7 +27,7 @@ export async function render(main, route) {
     go('costs', { query: { userId: user.value.trim(), from: from.value, to: to.value, period: period.value, agentId: agent.value.trim() } });
   };
   const userSection = h('section', { 'aria-labelledby': 'user-h', 'aria-busy': 'true' }, h('h2', { id: 'user-h' }, 'Per user'));
-  const agentSection = h('section', { 'aria-labelledby': 'agent-h' }, h('h2', { id: 'agent-h' }, 'Per agent'));
+  const agentSection = h('section', { 'aria-labelledby': 'agent-h', 'aria-busy': 'true' }, h('h2', { id: 'agent-h' }, 'Per agent'));
   main.append(
     h('h1', {}, 'Cost over time'),
     h('form', { class: 'filters', onsubmit: apply },
@@ -46,6 +46,7 @@ export async function render(main, route) {
     userCosts(userSection, chart, userId, { from: from.value, to: to.value, period: period.value }),
     agent.value.trim() ? agentCosts(agentSection, chart, agent.value.trim()) : agentSection.append(h('p', { class: 'muted' }, 'Enter an agent id to see its figures.')),
   ]);
+  agentSection.setAttribute('aria-busy', 'false');
   return () => charts.forEach((c) => c.destroy());
 }
 
@@ -71,11 +72,12 @@ async function userCosts(section, chart, userId, query) {
       return;
     }
     const x = periods.map((p) => Date.parse(p.start) / 1000);
-    const of = (pick) => periods.map(pick);
+    // A period's figures sit beside its key (older shapes nested them).
+    const of = (pick) => periods.map((p) => pick({ ...p, ...p.figures }));
     section.append(h('div', { class: 'charts' },
-      chart({ title: 'Credits', x, series: [{ label: 'credits', values: of((p) => p.figures.credits) }] }),
-      chart({ title: 'Minutes', x, series: [{ label: 'minutes', values: of((p) => p.figures.minutes) }] }),
-      chart({ title: 'Cost per minute', x, series: [{ label: 'credits/min', values: of((p) => p.figures.costPerMinute) }] }),
+      chart({ title: 'Credits', x, series: [{ label: 'credits', values: of((p) => p.credits) }] }),
+      chart({ title: 'Minutes', x, series: [{ label: 'minutes', values: of((p) => p.minutes) }] }),
+      chart({ title: 'Cost per minute', x, series: [{ label: 'credits/min', values: of((p) => p.costPerMinute) }] }),
       chart({ title: 'Average latency', x, unit: ' ms', series: [{ label: 'ms per turn', values: of((p) => p.averageLatency) }] })));
   } catch (error) {
     section.append(notice(error.status === 404 ? 'No such user, or not yours to see.' : error.message));

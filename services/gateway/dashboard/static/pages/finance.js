@@ -93,8 +93,13 @@ function reconciliation(section, r, onlyFlagged) {
   }
 }
 
+// `"no_cost_report"` → "no cost report"; `{kind: "exceeds_hold", held: 800,
+// excess: 13}` → "exceeds hold (held 800, excess 13)".
 function word(flag) {
-  return typeof flag === 'string' ? flag.replace(/_/g, ' ') : JSON.stringify(flag);
+  if (typeof flag === 'string') return flag.replace(/_/g, ' ');
+  const { kind, ...details } = flag ?? {};
+  const rest = Object.entries(details).map(([k, v]) => `${k.replace(/_/g, ' ')} ${v}`).join(', ');
+  return `${String(kind ?? 'flag').replace(/_/g, ' ')}${rest ? ` (${rest})` : ''}`;
 }
 
 function exportsPanel(span) {
