@@ -144,8 +144,8 @@ async function textChat(page) {
   await page.locator('main [data-field="status"]', { hasText: 'connected' }).waitFor();
   await page.locator('main [data-field="conversation"] a').waitFor();
   const before = await page.locator('ol.transcript li.agent').count();
-  await page.getByLabel('Message').fill('Hello from the browser test');
-  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByLabel('Message', { exact: true }).fill('Hello from the browser test');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
   await page.locator('ol.transcript li.user', { hasText: 'Hello from the browser test' }).waitFor();
   await page.waitForFunction((n) => document.querySelectorAll('ol.transcript li.agent').length > n, before);
   await shot(page, 'talk-text');
@@ -153,6 +153,16 @@ async function textChat(page) {
   await page.getByRole('button', { name: 'End conversation' }).click();
   await page.locator('main [data-field="status"]', { hasText: 'ended' }).waitFor();
   log(`ok: text chat ${id}`);
+  if (serves('POST', '/api/agent')) {
+    await page.getByLabel('Message to the agent').fill('Hello through POST /api/agent');
+    await page.getByRole('button', { name: 'Send to agent' }).click();
+    await page.locator('main [data-field="seed-conversation"] a').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('section[aria-labelledby="seed-h"] li.agent').length > 0);
+    await shot(page, 'talk-seed-chat');
+    log('ok: the seed text chat (POST /api/agent) answered');
+  } else {
+    skip('the seed text chat', 'POST /api/agent');
+  }
   return id;
 }
 

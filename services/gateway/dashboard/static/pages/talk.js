@@ -3,7 +3,7 @@
 // in text or by voice (the browser's microphone). Shows start and end, the
 // live transcript, the agent's mode and errors.
 
-import { get } from '../api.js';
+import { get, post, serves } from '../api.js';
 import { toast, toastError } from '../toast.js';
 import { field, fill, h, notice } from '../view.js';
 
@@ -145,8 +145,59 @@ export function render(main, route) {
         },
       }, field('Message', text), send)),
   );
+  main.append(seedChat(agent));
   return () => {
     conversation?.endSession().catch(() => {});
     conversation = null;
   };
+}
+
+// The seed's own text chat, `POST /api/agent`: one request per message, the
+// conversation id carried from the first reply; the gateway closes the
+// conversation when it goes idle.
+function seedChat(agent) {
+  const ROUTE = '/api/agent';
+  const section = h('section', { class: 'panel', 'aria-labelledby': 'seed-h' }, h('h2', { id: 'seed-h' }, 'Text chat through the gateway (POST /api/agent)'));
+  if (!serves('POST', ROUTE)) {
+    section.append(notice(`This gateway does not serve POST ${ROUTE} yet.`));
+    return section;
+  }
+  let conversationId = null;
+  const lines = h('ol', { class: 'transcript', 'aria-live': 'polite', 'aria-relevant': 'additions' });
+  const id = h('span', { 'data-field': 'seed-conversation' }, '—');
+  const text = h('input', { name: 'seedMessage', autocomplete: 'off' });
+  const send = h('button', { type: 'submit' }, 'Send to agent');
+  const line = (role, message) => lines.append(h('li', { class: role }, h('span', { class: 'who-said' }, role === 'user' ? 'You' : 'Agent'), message));
+  section.append(
+    h('p', {}, 'Conversation: ', id, ' ',
+      h('button', { type: 'button', class: 'secondary', onclick: () => { conversationId = null; fill(id, '—'); fill(lines); } }, 'New chat')),
+    lines,
+    h('form', {
+      class: 'inline',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const message = text.value.trim();
+        const agentId = agent.value.trim();
+        if (!message || !agentId) {
+          toast('Enter the agent id and a message.', 'error');
+          return;
+        }
+        send.disabled = true;
+        line('user', message);
+        text.value = '';
+        try {
+          const body = { agentId, message };
+          if (conversationId) body.conversationId = conversationId;
+          const answer = await post(ROUTE, body);
+          conversationId = answer.conversationId;
+          fill(id, h('a', { href: `#/conversations/${encodeURIComponent(conversationId)}` }, conversationId));
+          line('agent', answer.reply);
+        } catch (error) {
+          toastError(error);
+        } finally {
+          send.disabled = false;
+        }
+      },
+    }, field('Message to the agent', text), send));
+  return section;
 }
