@@ -11,7 +11,12 @@
 //! * [`stack`] — `Stack`: the four services in one process, started and
 //!   stopped together.
 //! * [`load`] — the load and abuse harness behind `parlor load`, also
-//!   used by the end-to-end tests at small N.
+//!   used by the end-to-end tests at small N; [`load::OwnStack`], the
+//!   throwaway stack it runs against.
+//! * [`bench`] — `parlor bench`: each figure beside a baseline of the same run.
+//! * [`nats_child`] — nats-server as a child process with a data directory.
 
+pub mod bench;
 pub mod load;
+pub mod nats_child;
 pub mod stack;

@@ -3,16 +3,9 @@
 //! the four services), drives `parlor::load` against it and prints the
 //! figures.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
-use elevenlabs::{ApiKey, Endpoints};
-use elevenlabs_sim::{SimConfig, Simulator};
-use gateway::JwtSecret;
-use mongo_memory::MongoMemory;
-use parlor::load::{LoadConfig, Target};
-use parlor::stack::{Stack, StackConfig};
-
-use crate::nats_child::NatsChild;
+use parlor::load::{LoadConfig, OwnStack};
 
 #[derive(Args, Debug)]
 pub struct LoadArgs {
@@ -48,42 +41,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
             args.calls
         );
     }
-    let dir = tempfile::tempdir().context("a temporary directory for nats-server")?;
-    let port = testkit_free_port()?;
-    let nats = NatsChild::start(dir.path(), port).await?;
-    let mongo = MongoMemory::start()
-        .await
-        .context("starting mongo-memory")?;
-    let sim = Simulator::start(SimConfig::fast())
-        .await
-        .context("starting the ElevenLabs simulator")?;
-    let jwt_secret = JwtSecret::random();
-    let simulator = Endpoints::from_http_base(&sim.http_base_url())?;
-    let stack = Stack::start(StackConfig {
-        http_addr: "127.0.0.1:0".parse()?,
-        nats_url: nats.url(),
-        mongodb_uri: mongo.uri(),
-        mongodb_database: "parlor".to_owned(),
-        elevenlabs: simulator.clone(),
-        elevenlabs_api_key: ApiKey::new(sim.api_key()),
-        jwt_secret: jwt_secret.clone(),
-        session_instance: "session-load".to_owned(),
-        run_session: true,
-        ledger_pricing: None,
-    })
-    .await?;
-    let target = Target {
-        gateway: Endpoints::from_http_base(&format!("http://{}", stack.gateway_addr()))?,
-        simulator,
-        simulator_key: ApiKey::new(sim.api_key()),
-        agent_id: sim.default_agent_id().to_owned(),
-        jwt_secret,
-        nats: async_nats::connect(nats.url()).await?,
-        conversations: mongodb::Client::with_uri_str(mongo.uri())
-            .await?
-            .database("parlor")
-            .collection("conversations"),
-    };
+    let stack = OwnStack::start(args.calls).await?;
     let config = LoadConfig {
         calls: args.calls,
         turns: args.turns,
@@ -93,11 +51,8 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         drops: args.drops,
         flood_messages: args.flood_messages,
     };
-    let report = parlor::load::run(&target, &config).await;
+    let report = parlor::load::run(&stack.target, &config).await;
     let stopped = stack.stop().await;
-    sim.shutdown().await;
-    mongo.shutdown().await;
-    nats.stop().await;
     let report = report?;
     print!("{report}");
     println!(
@@ -106,10 +61,4 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         std::env::consts::ARCH
     );
     stopped
-}
-
-/// A loopback port free a moment ago.
-fn testkit_free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
 }

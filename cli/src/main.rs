@@ -15,18 +15,18 @@
 //! * [`table`] — aligned tables for the readable output.
 //! * [`rebuild_cmd`] — `parlor rebuild`.
 //! * [`load_cmd`] — `parlor load`: a stack of its own under `parlor::load`.
+//! * [`bench_cmd`] — `parlor bench`: the figures of `parlor::bench`, printed and as JSON.
 //! * [`verify`] — `parlor rebuild --verify`: rebuilt conversations against ElevenLabs' records.
-//! * [`nats_child`] — nats-server as a child process with a data directory.
 //! * [`serve_cmd`] — `parlor serve <service>`: one service alone, from the environment.
 //! * [`reconcile_cmd`], [`ledger_cmd`], [`reprice_cmd`] — `parlor reconcile`,
 //!   `parlor ledger explain`, `parlor reprice`: the ledger's reports.
 
+mod bench_cmd;
 mod demo;
 mod event_stats;
 mod events_cmd;
 mod ledger_cmd;
 mod load_cmd;
-mod nats_child;
 mod rebuild_cmd;
 mod reconcile_cmd;
 mod reprice_cmd;
@@ -64,6 +64,10 @@ enum Command {
     /// print relay latency against a direct baseline, events/s, projector
     /// lag and the ledger's trial balance.
     Load(load_cmd::LoadArgs),
+    /// Measure Parlor against baselines of the same run (append, relay,
+    /// ledger, rebuild, projector, memory per call); print a table and
+    /// write the figures as JSON.
+    Bench(bench_cmd::BenchArgs),
     /// Reconcile the ledger against ElevenLabs' reports (JSON or CSV).
     Reconcile(reconcile_cmd::Args),
     /// Inspect the ledger.
@@ -77,18 +81,25 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A bench's table should not drown in the services' logs.
+    let default_filter = match cli.command {
+        Command::Bench(_) => "warn",
+        _ => "info",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let result = match Cli::parse().command {
+    let result = match cli.command {
         Command::Up => up::run(up::UpConfig::from_env()).await,
         Command::Demo => demo::run().await,
         Command::Rebuild(args) => rebuild_cmd::run(args).await,
         Command::Events(args) => events_cmd::run(args).await,
         Command::Load(args) => load_cmd::run(args).await,
+        Command::Bench(args) => bench_cmd::run(args).await,
         Command::Reconcile(args) => reconcile_cmd::run(args).await,
         Command::Ledger(args) => ledger_cmd::run(args).await,
         Command::Reprice(args) => reprice_cmd::run(args).await,

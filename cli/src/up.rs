@@ -17,7 +17,7 @@ use mongo_memory::MongoMemory;
 use parlor::stack::{Stack, StackConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::nats_child::NatsChild;
+use parlor::nats_child::NatsChild;
 
 /// Credits the demo user starts with (about 25 minutes at 400 per minute).
 const DEMO_CREDITS: i64 = 10_000;

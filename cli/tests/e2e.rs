@@ -4,6 +4,8 @@
 
 mod e2e {
     mod abuse;
+    mod api_history;
+    mod api_money;
     mod calls;
     mod dashboard;
     mod faults;

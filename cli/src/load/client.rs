@@ -43,8 +43,74 @@ pub struct Outcome {
     pub error: Option<String>,
 }
 
-type Ws =
+pub type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a text-only call and waits for the agent's greeting; returns the
+/// socket and ElevenLabs' conversation id.
+pub async fn open(
+    endpoints: &Endpoints,
+    agent_id: &str,
+    api_key: Option<ApiKey>,
+) -> anyhow::Result<(Ws, Option<String>)> {
+    let url = format!("{}?agent_id={agent_id}", endpoints.conversation_url());
+    let mut request = url.into_client_request()?;
+    if let Some(key) = api_key {
+        request
+            .headers_mut()
+            .insert("xi-api-key", HeaderValue::from_str(key.expose())?);
+    }
+    // Nagle off, as the SDKs' sockets are: a turn is one small frame.
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
+    let init = json!({"type": "conversation_initiation_client_data",
+        "conversation_config_override": {"conversation": {"text_only": true}}});
+    ws.send(Message::text(init.to_string())).await?;
+    let metadata = until(&mut ws, |f| f["type"] == "conversation_initiation_metadata").await?;
+    let id = metadata["conversation_initiation_metadata_event"]["conversation_id"]
+        .as_str()
+        .map(str::to_owned);
+    until(&mut ws, |f| f["type"] == "agent_response").await?; // the greeting
+    Ok((ws, id))
+}
+
+/// Keeps an open call alive (answering pings) until `release` completes,
+/// then closes it normally. A quiet call may stay quiet: no frame wait here.
+pub async fn hold(
+    mut ws: Ws,
+    release: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let mut release = std::pin::pin!(release);
+    loop {
+        let message = tokio::select! {
+            () = &mut release => break,
+            message = ws.next() => message,
+        };
+        match message.ok_or_else(|| anyhow::anyhow!("the connection ended while held"))?? {
+            Message::Text(text) => {
+                let frame: Value = serde_json::from_str(text.as_str())?;
+                answer_ping(&mut ws, &frame).await?;
+            }
+            Message::Close(frame) => anyhow::bail!("closed while held: {frame:?}"),
+            _ => {}
+        }
+    }
+    ws.close(None).await?;
+    closed(&mut ws).await;
+    Ok(())
+}
+
+/// Answers `frame` if it is a ping; says whether it was.
+async fn answer_ping(ws: &mut Ws, frame: &Value) -> anyhow::Result<bool> {
+    if frame["type"] != "ping" {
+        return Ok(false);
+    }
+    let event_id = &frame["ping_event"]["event_id"];
+    ws.send(Message::text(
+        json!({"type": "pong", "event_id": event_id}).to_string(),
+    ))
+    .await?;
+    Ok(true)
+}
 
 pub async fn call(
     endpoints: Endpoints,
@@ -71,23 +137,8 @@ async fn drive(
     api_key: Option<ApiKey>,
     outcome: &mut Outcome,
 ) -> anyhow::Result<()> {
-    let url = format!("{}?agent_id={agent_id}", endpoints.conversation_url());
-    let mut request = url.into_client_request()?;
-    if let Some(key) = api_key {
-        request
-            .headers_mut()
-            .insert("xi-api-key", HeaderValue::from_str(key.expose())?);
-    }
-    // Nagle off, as the SDKs' sockets are: a turn is one small frame.
-    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
-    let init = json!({"type": "conversation_initiation_client_data",
-        "conversation_config_override": {"conversation": {"text_only": true}}});
-    ws.send(Message::text(init.to_string())).await?;
-    let metadata = until(&mut ws, |f| f["type"] == "conversation_initiation_metadata").await?;
-    outcome.elevenlabs_id = metadata["conversation_initiation_metadata_event"]["conversation_id"]
-        .as_str()
-        .map(str::to_owned);
-    until(&mut ws, |f| f["type"] == "agent_response").await?; // the greeting
+    let (mut ws, elevenlabs_id) = open(endpoints, agent_id, api_key).await?;
+    outcome.elevenlabs_id = elevenlabs_id;
     match outcome.behaviour {
         Behaviour::Polite(turns) => {
             talk(&mut ws, turns, outcome).await?;
@@ -153,13 +204,7 @@ async fn until(ws: &mut Ws, wanted: impl Fn(&Value) -> bool) -> anyhow::Result<V
             continue;
         };
         let frame: Value = serde_json::from_str(text.as_str())?;
-        if frame["type"] == "ping" {
-            let event_id = &frame["ping_event"]["event_id"];
-            ws.send(Message::text(
-                json!({"type": "pong", "event_id": event_id}).to_string(),
-            ))
-            .await?;
-        } else if wanted(&frame) {
+        if !answer_ping(ws, &frame).await? && wanted(&frame) {
             return Ok(frame);
         }
     }

@@ -7,6 +7,7 @@
 //! ledger's trial balance; it asserts nothing itself (tests do).
 
 mod client;
+mod own_stack;
 mod report;
 
 use std::time::{Duration, Instant};
@@ -22,7 +23,8 @@ use gateway::{JwtSecret, Role};
 use mongodb::bson::{Document, doc};
 use sketches_ddsketch::DDSketch;
 
-pub use client::Behaviour;
+pub use client::{Behaviour, Ws, hold, open};
+pub use own_stack::{OwnStack, free_port, own_nats};
 pub use report::{LatencySummary, Report};
 
 use client::Outcome;
@@ -87,7 +89,7 @@ pub async fn run(target: &Target, config: &LoadConfig) -> anyhow::Result<Report>
     let started = Instant::now();
     let mut calls: FuturesUnordered<_> = FuturesUnordered::new();
     for behaviour in behaviours {
-        let user = grant(target, UserId::new()).await?;
+        let user = grant(&target.nats, UserId::new()).await?;
         let token = gateway::issue_token(
             &target.jwt_secret,
             user,
@@ -153,14 +155,15 @@ async fn measure_direct(target: &Target, calls: usize, turns: usize) -> anyhow::
     Ok(sketch)
 }
 
-async fn grant(target: &Target, user: UserId) -> anyhow::Result<UserId> {
+/// Grants `user` enough credits for a long call.
+pub async fn grant(nats: &async_nats::Client, user: UserId) -> anyhow::Result<UserId> {
     let grant = GrantCredits {
         grant_id: EventId::new(),
         user_id: user,
         credits: Credits::new(USER_CREDITS),
         reason: Some("parlor load".to_owned()),
     };
-    let _: Balance = bus::request(&target.nats, subject::LEDGER_GRANT, &grant, LEDGER_WAIT)
+    let _: Balance = bus::request(nats, subject::LEDGER_GRANT, &grant, LEDGER_WAIT)
         .await
         .context("granting a load user's credits")?;
     Ok(user)

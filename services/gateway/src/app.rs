@@ -11,8 +11,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::auth::Authenticator;
+use crate::auth::{Authenticator, HttpRate, Redemptions, TokenKeys};
 use crate::config::{Config, ConfigError};
+use crate::kv::BucketError;
 use crate::live::Live;
 use crate::live::limit::LiveCalls;
 use crate::reads::Reads;
@@ -31,6 +32,8 @@ pub enum Error {
     Nats { url: String, message: String },
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Bucket(#[from] BucketError),
     #[error("serving HTTP: {0}")]
     Serve(#[source] std::io::Error),
 }
@@ -75,9 +78,13 @@ impl Application {
                 addr: config.http_addr,
                 source,
             })?;
+        let js = async_nats::jetstream::new(nats.clone());
+        let calls =
+            LiveCalls::open(&js, config.live_calls_per_user, config.live_call_lease).await?;
+        let redemptions = Redemptions::open(&js).await?;
         let live = Live {
             nats,
-            calls: LiveCalls::new(config.live_calls_per_user),
+            calls,
             start_timeout: config.session_start_timeout,
             bounds: config.bounds,
             heartbeat_timeout: config.heartbeat_timeout,
@@ -93,7 +100,15 @@ impl Application {
                 source,
             })?;
         let state = AppState {
-            auth: Arc::new(Authenticator::new(config.jwt_secret)),
+            auth: Arc::new(Authenticator::new(
+                TokenKeys {
+                    secret: config.jwt_secret,
+                    public: config.jwt_public_keys,
+                    nextauth: config.nextauth,
+                },
+                redemptions,
+                HttpRate::new(config.http_rate),
+            )),
             live: live.clone(),
             reads: Reads::new(mongo.database(&config.mongodb_database)),
             nats: live.nats.clone(),
@@ -128,7 +143,11 @@ impl Application {
                 tracing::warn!(%error, "could not turn Nagle off");
             }
         });
-        let served = axum::serve(listener, self.router)
+        // The peer's address keys the rate limit of unauthenticated callers.
+        let router = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(listener, router)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 cancel.cancel();

@@ -9,14 +9,17 @@
 //!
 //! * [`config`] — `Config` from the environment.
 //! * [`app`] — `Application::build(config)` → `addr()` → `run_until_stopped`.
-//! * [`auth`] — Parlor tokens (HS256 JWTs), conversation signatures, where
-//!   requests carry them, and `Principal`: the caller and what its role sees.
+//! * [`auth`] — bearer tokens (Parlor HS256, RS256/ES256 of an identity
+//!   provider, NextAuth sessions), conversation signatures, where requests
+//!   carry them, the per-caller rate limit, and `Principal`: the caller and
+//!   what its role sees.
 //! * [`live`] — a live conversation: `cmd.session.start`, then the relay
 //!   between the client WebSocket and the live subjects.
 //! * [`routes`] — one module per resource, each with its own `router()`;
 //!   merged with the OpenAPI document generated from the same handlers.
 //! * [`error`] — `ApiError`, answered as `application/problem+json`.
 //! * [`extract`] — JSON body and query extractors refused as problem+json.
+//! * [`kv`] — the NATS KV buckets gateway copies share.
 //! * [`metrics`] — what `/metrics` exports, and the request middleware.
 //! * [`reads`] — the projector's MongoDB collections, read only.
 //! * [`state`] — `AppState`, what every route shares.
@@ -26,6 +29,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod kv;
 pub mod live;
 pub mod metrics;
 pub mod reads;

@@ -105,8 +105,9 @@ impl Conversations {
 
     /// Creates the indexes of every query the gateway and dashboards make:
     /// `userId` and `agentId` (as the Prisma schema declares), a user's
-    /// newest first, `startedAt`, `status`, the ElevenLabs id; and the
-    /// overflow's lookups by conversation.
+    /// newest first, `startedAt`, `status`, the ElevenLabs id, the
+    /// gateway's page order (start time, then id); and the overflow's
+    /// lookups by conversation.
     pub async fn ensure_indexes(&self) -> Result<(), Error> {
         let index = |keys: Document, name: &str| {
             IndexModel::builder()
@@ -124,6 +125,13 @@ impl Conversations {
                 ),
                 index(doc! { "startedAt": -1 }, "startedAt_-1"),
                 index(doc! { "status": 1 }, "status_1"),
+                // The gateway's pages sort by start time, then id, so that
+                // calls starting in the same millisecond still page in order.
+                index(
+                    doc! { "userId": 1, "startedAt": -1, "_id": -1 },
+                    "userId_1_startedAt_-1__id_-1",
+                ),
+                index(doc! { "startedAt": -1, "_id": -1 }, "startedAt_-1__id_-1"),
                 index(
                     doc! { "metadata.elevenlabs_conversation_id": 1 },
                     "metadata.elevenlabs_conversation_id_1",

@@ -118,10 +118,12 @@ pub fn verify_at(
             age_secs,
         });
     }
-    if -age_secs > tolerance_secs {
+    // Its own subtraction: negating a saturated age would overflow.
+    let ahead_secs = timestamp.saturating_sub(now_unix_secs);
+    if ahead_secs > tolerance_secs {
         return Err(WebhookError::FromTheFuture {
             timestamp,
-            ahead_secs: -age_secs,
+            ahead_secs,
         });
     }
     // The timestamp is signed as the text that was sent, not as reformatted.

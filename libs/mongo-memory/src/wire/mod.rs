@@ -1,6 +1,8 @@
 //! The MongoDB wire protocol: framing, `OP_MSG`, and the legacy `OP_QUERY` /
 //! `OP_REPLY` pair that older clients use for their first handshake.
 
+#[cfg(test)]
+mod bad_input;
 mod crc32c;
 mod frame;
 mod op_msg;

@@ -1,9 +1,10 @@
 //! `JwtSecret`: the key behind Parlor tokens and conversation signatures.
-//! It holds only a keyed HMAC state and never prints.
+//! It holds only keyed states (HMAC, `jsonwebtoken`'s keys) and never prints.
 
 use std::fmt;
 
 use hmac::{Hmac, Mac};
+use jsonwebtoken::{DecodingKey, EncodingKey};
 use sha2::Sha256;
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
@@ -25,6 +26,8 @@ pub enum SecretError {
 #[derive(Clone)]
 pub struct JwtSecret {
     mac: HmacSha256,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
 }
 
 impl JwtSecret {
@@ -32,15 +35,24 @@ impl JwtSecret {
         if bytes.len() < MIN_SECRET_BYTES {
             return Err(SecretError::TooShort);
         }
-        Ok(Self { mac: keyed(bytes) })
+        Ok(Self::keyed(bytes))
+    }
+
+    fn keyed(bytes: &[u8]) -> Self {
+        Self {
+            mac: <HmacSha256 as Mac>::new_from_slice(bytes)
+                .expect("HMAC accepts keys of any length"),
+            encoding: EncodingKey::from_secret(bytes)
+                .expect("a secret of MIN_SECRET_BYTES is not empty"),
+            decoding: DecodingKey::from_secret(bytes)
+                .expect("a secret of MIN_SECRET_BYTES is not empty"),
+        }
     }
 
     /// A fresh random key: for one machine only, since other copies of the
     /// gateway would not accept the tokens it signs.
     pub fn random() -> Self {
-        Self {
-            mac: keyed(&rand::random::<[u8; MIN_SECRET_BYTES]>()),
-        }
+        Self::keyed(&rand::random::<[u8; MIN_SECRET_BYTES]>())
     }
 
     /// `PARLOR_JWT_SECRET`.
@@ -69,14 +81,18 @@ impl JwtSecret {
     pub(crate) fn derive(&self, purpose: &str) -> Self {
         let mut mac = self.mac();
         mac.update(purpose.as_bytes());
-        Self {
-            mac: keyed(&mac.finalize().into_bytes()),
-        }
+        Self::keyed(&mac.finalize().into_bytes())
     }
-}
 
-fn keyed(bytes: &[u8]) -> HmacSha256 {
-    <HmacSha256 as Mac>::new_from_slice(bytes).expect("HMAC accepts keys of any length")
+    /// Signs HS256 tokens.
+    pub(crate) fn encoding_key(&self) -> &EncodingKey {
+        &self.encoding
+    }
+
+    /// Checks HS256 tokens.
+    pub(crate) fn decoding_key(&self) -> &DecodingKey {
+        &self.decoding
+    }
 }
 
 impl fmt::Debug for JwtSecret {

@@ -1,16 +1,15 @@
 //! Conversation signatures: the `conversation_signature` of a signed URL.
 //!
 //! Stateless and HMAC-signed, bound to one user and one agent, valid for
-//! [`SIGNATURE_TTL`]. Single use is enforced by an in-memory set of redeemed
-//! nonces, so it holds per gateway copy: behind a load balancer with several
-//! copies a signature could be redeemed once on each.
+//! [`SIGNATURE_TTL`]. Single use is enforced by [`Redemptions`] in NATS KV,
+//! so it holds across every gateway copy.
+//!
+//! [`Redemptions`]: crate::auth::redeemed::Redemptions
 //!
 //! Text form (URL-safe, no escaping needed):
 //! `<expires_unix>.<nonce 32 hex>.<user 24 hex>.<hmac base64url>`, the HMAC
 //! covering `<expires>.<nonce>.<user>.<agent_id>`.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use base64::Engine;
@@ -23,9 +22,6 @@ use crate::auth::secret::JwtSecret;
 
 /// ElevenLabs' signed URLs must be used within 15 minutes.
 pub const SIGNATURE_TTL: Duration = Duration::from_secs(15 * 60);
-/// Redeemed nonces remembered at once; past it (after dropping the expired
-/// ones) redemption is refused rather than the set growing without bound.
-pub const REDEEMED_MAX: usize = 65_536;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SignatureError {
@@ -35,29 +31,27 @@ pub enum SignatureError {
     Expired,
     #[error("conversation signature already used")]
     AlreadyUsed,
-    #[error("too many signed URLs in flight, try again later")]
-    Full,
+    #[error("cannot check conversation signatures now, try again later")]
+    Unavailable,
 }
 
 /// A signature whose HMAC and expiry are good, not yet redeemed.
 #[derive(Debug)]
 pub struct Verified {
     pub user_id: UserId,
-    nonce: String,
-    expires: u64,
+    /// 32 hex, unique to the signature: what redeeming it records.
+    pub(crate) nonce: String,
 }
 
-/// Issues, checks and redeems conversation signatures.
+/// Issues and checks conversation signatures.
 pub struct Signatures {
     key: JwtSecret,
-    redeemed: Mutex<HashMap<String, u64>>,
 }
 
 impl Signatures {
     pub fn new(secret: &JwtSecret) -> Self {
         Self {
             key: secret.derive("parlor conversation signature v1"),
-            redeemed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -72,23 +66,6 @@ impl Signatures {
     /// the signature up.
     pub fn verify(&self, signature: &str, agent_id: &AgentId) -> Result<Verified, SignatureError> {
         self.verify_at(signature, agent_id, unix_now())
-    }
-
-    /// Uses the signature up; a second redemption is refused.
-    pub fn redeem(&self, verified: Verified) -> Result<UserId, SignatureError> {
-        let now = unix_now();
-        let mut redeemed = self.redeemed.lock().unwrap_or_else(PoisonError::into_inner);
-        if redeemed.contains_key(&verified.nonce) {
-            return Err(SignatureError::AlreadyUsed);
-        }
-        if redeemed.len() >= REDEEMED_MAX {
-            redeemed.retain(|_, expires| *expires > now);
-            if redeemed.len() >= REDEEMED_MAX {
-                return Err(SignatureError::Full);
-            }
-        }
-        redeemed.insert(verified.nonce, verified.expires);
-        Ok(verified.user_id)
     }
 
     fn verify_at(
@@ -114,10 +91,13 @@ impl Signatures {
         if expires <= now {
             return Err(SignatureError::Expired);
         }
+        let nonce_is_hex = nonce.len() == 32 && nonce.bytes().all(|b| b.is_ascii_hexdigit());
+        if !nonce_is_hex {
+            return Err(SignatureError::Invalid);
+        }
         Ok(Verified {
             user_id: user.parse().map_err(|_| SignatureError::Invalid)?,
             nonce: nonce.to_owned(),
-            expires,
         })
     }
 
@@ -145,7 +125,7 @@ mod tests {
     }
 
     #[test]
-    fn a_signature_redeems_once_for_its_agent_only() {
+    fn a_signature_verifies_for_its_agent_only() {
         let signatures = signatures();
         let signature = signatures.issue(user(), &agent("agent_a"));
         assert_eq!(
@@ -157,11 +137,8 @@ mod tests {
         let verified = signatures
             .verify(&signature, &agent("agent_a"))
             .expect("verifies");
-        assert_eq!(signatures.redeem(verified), Ok(user()));
-        let again = signatures
-            .verify(&signature, &agent("agent_a"))
-            .expect("still verifies");
-        assert_eq!(signatures.redeem(again), Err(SignatureError::AlreadyUsed));
+        assert_eq!(verified.user_id, user());
+        assert_eq!(verified.nonce, signature.split('.').nth(1).expect("nonce"));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! * [`bounds`] — a call's bounds (frame size, rates, messages), checked
 //!   on every client frame.
 //! * [`close`] — closes between the client socket and `bus::Close`.
-//! * [`limit`] — `LiveCalls`, the per-user cap on open calls.
+//! * [`limit`] — `LiveCalls`, the per-user cap on open calls, across
+//!   gateway copies (NATS KV).
 //! * [`start`] — `cmd.session.start` and how its failures close the socket.
 //! * [`relay`] — the relay loop of one started conversation.
 
@@ -86,7 +87,8 @@ impl Live {
             Ok(started) => started,
             Err(error) => {
                 tracing::warn!(%error, "conversation not started");
-                return refuse(socket, start::close_for(&error)).await;
+                refuse(socket, start::close_for(&error)).await;
+                return admission.call.end().await;
             }
         };
         tracing::Span::current().record(
@@ -95,7 +97,7 @@ impl Live {
         );
         tracing::info!("conversation started");
         relay::relay(socket, &self, &started).await;
-        drop(admission.call);
+        admission.call.end().await;
     }
 }
 

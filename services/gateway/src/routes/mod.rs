@@ -2,10 +2,15 @@
 //! one router whose OpenAPI document is generated from the same routes, so
 //! `/openapi.json` cannot drift from what is served.
 
+mod agent_stats;
 pub mod convai;
+pub mod conversations;
 mod dashboard;
+mod exports;
 mod health;
+mod history;
 mod me;
+mod money;
 mod openapi;
 mod ops;
 
@@ -25,6 +30,11 @@ pub fn router(state: AppState) -> Router {
         .merge(convai::router())
         .merge(dashboard::router())
         .merge(me::router())
+        .merge(history::router())
+        .merge(conversations::router())
+        .merge(agent_stats::router())
+        .merge(money::router())
+        .merge(exports::router())
         .merge(openapi::router())
         .merge(ops::router())
         .split_for_parts();
@@ -34,6 +44,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::rate::limit,
+        ))
         .with_state(state)
 }
 

@@ -46,24 +46,20 @@ impl TestGateway {
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let nats = NatsServer::start().expect("nats-server");
         let secret = JwtSecret::random();
-        let mut config = Config::new(
-            "127.0.0.1:0".parse().expect("addr"),
-            nats.url(),
-            secret.clone(),
-        );
-        adjust(&mut config);
-        let app = Application::build(config).await.expect("gateway builds");
-        let addr = app.addr();
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.run_until_stopped(async {
-            let _ = stopped.await;
-        }));
+        let (addr, stop) = spawn_gateway(&nats.url(), &secret, adjust).await;
         Self {
             nats,
             addr,
             secret,
             stop: Some(stop),
         }
+    }
+
+    /// Another copy of the gateway on the same nats-server and secret, as
+    /// behind a load balancer.
+    pub async fn another_copy(&self, adjust: impl FnOnce(&mut Config)) -> GatewayCopy {
+        let (addr, stop) = spawn_gateway(&self.nats.url(), &self.secret, adjust).await;
+        GatewayCopy { addr, _stop: stop }
     }
 
     pub fn token(&self, user: UserId) -> String {
@@ -84,6 +80,38 @@ impl TestGateway {
             let _ = stop.send(());
         }
     }
+}
+
+/// A second gateway copy, stopped on drop.
+pub struct GatewayCopy {
+    pub addr: std::net::SocketAddr,
+    _stop: oneshot::Sender<()>,
+}
+
+impl GatewayCopy {
+    pub fn ws_url(&self, agent: &str) -> String {
+        format!("ws://{}/v1/convai/conversation?agent_id={agent}", self.addr)
+    }
+}
+
+async fn spawn_gateway(
+    nats_url: &str,
+    secret: &JwtSecret,
+    adjust: impl FnOnce(&mut Config),
+) -> (std::net::SocketAddr, oneshot::Sender<()>) {
+    let mut config = Config::new(
+        "127.0.0.1:0".parse().expect("addr"),
+        nats_url,
+        secret.clone(),
+    );
+    adjust(&mut config);
+    let app = Application::build(config).await.expect("gateway builds");
+    let addr = app.addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    (addr, stop)
 }
 
 impl Drop for TestGateway {

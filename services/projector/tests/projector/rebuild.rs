@@ -104,6 +104,8 @@ async fn rebuild_reproduces_the_live_documents_and_drops_strays() {
         "startedAt_-1",
         "status_1",
         "metadata.elevenlabs_conversation_id_1",
+        "userId_1_startedAt_-1__id_-1",
+        "startedAt_-1__id_-1",
     ] {
         assert!(indexes.iter().any(|i| i == name), "{name} in {indexes:?}");
     }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::auth::{AuthError, SignatureError};
 use crate::error::ApiError;
+use crate::live::limit::{BUSY_REASON, CallRefused};
 use crate::live::{Admission, refuse};
 use crate::state::AppState;
 use bus::Close;
@@ -55,7 +56,7 @@ pub async fn conversation(
         .max_message_size(state.live.bounds.max_frame_bytes)
         .max_frame_size(state.live.bounds.max_frame_bytes)
         .protocols([CONVAI_PROTOCOL]);
-    match admit(&state, &headers, query.ok()) {
+    match admit(&state, &headers, query.ok()).await {
         Ok(admission) => {
             let live = state.live.clone();
             upgrade.on_upgrade(move |socket| live.converse(socket, admission))
@@ -69,7 +70,7 @@ pub async fn conversation(
 
 /// Checks credential, agent and the user's call limit, then uses the
 /// credential up (a signature only once everything else passed).
-fn admit(
+async fn admit(
     state: &AppState,
     headers: &HeaderMap,
     query: Option<ConversationQuery>,
@@ -89,8 +90,18 @@ fn admit(
         .live
         .calls
         .begin(caller.user_id())
-        .ok_or_else(|| Close::new(POLICY, "busy: too many live calls for this user"))?;
-    let user_id = state.auth.admit(caller).map_err(auth_close)?;
+        .await
+        .map_err(|refused| match refused {
+            CallRefused::Busy => Close::new(POLICY, BUSY_REASON),
+            CallRefused::Unavailable(_) => Close::new(TRY_AGAIN_LATER, refused.to_string()),
+        })?;
+    let user_id = match state.auth.admit(caller).await {
+        Ok(user_id) => user_id,
+        Err(error) => {
+            call.end().await;
+            return Err(auth_close(error));
+        }
+    };
     Ok(Admission {
         user_id,
         agent_id,
@@ -126,7 +137,7 @@ fn parse_agent(agent_id: Option<&str>) -> Result<AgentId, &'static str> {
 
 fn auth_close(error: AuthError) -> Close {
     let code = match error {
-        AuthError::Signature(SignatureError::Full) => TRY_AGAIN_LATER,
+        AuthError::Signature(SignatureError::Unavailable) => TRY_AGAIN_LATER,
         _ => POLICY,
     };
     Close::new(code, error.to_string())

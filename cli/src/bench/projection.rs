@@ -1,11 +1,8 @@
 //! Projection throughput next to raw JetStream replay measured in the same
-//! run: a log of simulated conversations (both streams) is replayed raw
-//! (no decoding, the baseline), rebuilt into fresh collections, and
-//! projected live from nothing by `Projector::run`; each figure is printed
-//! with its ratio to the baseline. The goal for the rebuild is ≥ 0.5×.
-//!
-//! `cargo bench -p projector` (`PARLOR_BENCH_CALLS`, `PARLOR_BENCH_MESSAGES`
-//! change the log's size: calls, and messages per call).
+//! run (also `cargo bench -p parlor --bench projection`): a log of
+//! simulated conversations (both streams) is replayed raw (no decoding, the
+//! baseline), rebuilt into fresh collections, and projected live from
+//! nothing by `Projector::run`. The goal for the rebuild is ≥ 0.5×.
 
 use std::time::{Duration, Instant};
 
@@ -19,49 +16,111 @@ use events::{
 };
 use eventstore::{EventStore, ReplayFrom, StreamName};
 use futures::TryStreamExt;
-use mongodb::Client;
+use mongo_memory::MongoMemory;
 use projector::checkpoint::Checkpoints;
 use projector::names::Names;
 use projector::rebuild::{Options, log_size, rebuild_with};
 use projector::{Conversations, Projector, Tuning};
 
-const DEFAULT_CALLS: u64 = 200;
-const DEFAULT_MESSAGES: u64 = 500;
+use super::report::per_second;
+use super::{Figure, Sizes};
+use crate::load::own_nats;
+
 /// Appends awaiting their acks at once: the client bounds those in flight.
 const IN_FLIGHT: usize = 100;
 /// How often the live run's progress is looked at.
 const PACE: Duration = Duration::from_millis(10);
+const BASELINE: &str = "raw JetStream replay";
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+pub async fn run(sizes: &Sizes) -> anyhow::Result<Vec<Figure>> {
+    let (_dir, nats) = own_nats().await?;
+    let mongo = MongoMemory::start().await?;
+    let measured = measure(&nats.url(), &mongo.uri(), sizes).await;
+    mongo.shutdown().await;
+    nats.stop().await;
+    measured
 }
 
-fn rate(events: u64, elapsed: Duration) -> f64 {
-    events as f64 / elapsed.as_secs_f64().max(f64::EPSILON)
-}
+async fn measure(nats_url: &str, mongo_uri: &str, sizes: &Sizes) -> anyhow::Result<Vec<Figure>> {
+    let store = EventStore::connect(nats_url).await?;
+    store.ensure_streams().await?;
+    let db = mongodb::Client::with_uri_str(mongo_uri)
+        .await?
+        .database("parlor_bench");
+    write_log(&store, sizes.log_calls, sizes.log_messages).await?;
+    let events = log_size(&store).await?;
 
-#[allow(clippy::print_stdout)]
-fn report(name: &str, events: u64, elapsed: Duration, baseline: Option<f64>) -> f64 {
-    let per_second = rate(events, elapsed);
-    match baseline {
-        Some(baseline) => println!(
-            "{name:<24} {events:>8} events {per_second:>10.0} events/s  ({:.2}x raw replay)",
-            per_second / baseline
-        ),
-        None => println!("{name:<24} {events:>8} events {per_second:>10.0} events/s  (baseline)"),
+    let started = Instant::now();
+    let mut replayed = 0_u64;
+    for stream in StreamName::ALL {
+        let mut messages = std::pin::pin!(store.replay(stream, ReplayFrom::Beginning).await?);
+        while messages.try_next().await?.is_some() {
+            replayed += 1;
+        }
     }
-    per_second
+    let baseline = per_second(replayed, started.elapsed());
+
+    let options = Options {
+        into: Some("bench".into()),
+        holder: "bench".into(),
+        ..Options::default()
+    };
+    let started = Instant::now();
+    let rebuilt = rebuild_with(&store, &db, Tuning::default(), &options, &mut |_| {}).await?;
+    let rebuild = per_second(rebuilt.events, started.elapsed());
+
+    let target = Conversations::new(&db, &Names::suffixed("_live_bench"));
+    let checkpoints = Checkpoints::new(&db, target.name());
+    let live = Projector::start(&store, target).await?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let started = Instant::now();
+    let watch = async {
+        let mut pace = tokio::time::interval(PACE);
+        loop {
+            pace.tick().await;
+            let mut at = 0;
+            for stream in StreamName::ALL {
+                at += checkpoints.load(stream).await.unwrap_or(0);
+            }
+            if at >= events {
+                break started.elapsed();
+            }
+        }
+    };
+    let (ran, elapsed) = tokio::join!(
+        live.run(async {
+            let _ = stopped.await;
+        }),
+        async {
+            let elapsed = watch.await;
+            let _ = stop.send(());
+            elapsed
+        }
+    );
+    ran?;
+    let projected = per_second(events, elapsed);
+    Ok(vec![
+        Figure::new(
+            "rebuild",
+            format!("{} events", rebuilt.events),
+            "events/s",
+            rebuild,
+            BASELINE,
+            baseline,
+        ),
+        Figure::new(
+            "projector",
+            format!("{events} events, live"),
+            "events/s",
+            projected,
+            BASELINE,
+            baseline,
+        ),
+    ])
 }
 
 /// Appends `calls` conversations of `messages` messages each, pipelined.
-async fn write_log(
-    store: &EventStore,
-    calls: u64,
-    messages: u64,
-) -> Result<(), Box<dyn std::error::Error>> {
+async fn write_log(store: &EventStore, calls: u64, messages: u64) -> anyhow::Result<()> {
     let js = async_nats::jetstream::new(store.client().clone());
     let agent: AgentId = "agent_bench".parse()?;
     let mut acks = Vec::new();
@@ -132,71 +191,5 @@ async fn write_log(
     for ack in acks {
         ack.await?;
     }
-    Ok(())
-}
-
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let calls = env_or("PARLOR_BENCH_CALLS", DEFAULT_CALLS);
-    let messages = env_or("PARLOR_BENCH_MESSAGES", DEFAULT_MESSAGES);
-    let nats = testkit::NatsServer::start()?;
-    let store = EventStore::connect(&nats.url()).await?;
-    store.ensure_streams().await?;
-    let mongo = testkit::TestMongo::start("projector_bench").await?;
-    let db = Client::with_uri_str(mongo.uri())
-        .await?
-        .database(mongo.database());
-    write_log(&store, calls, messages).await?;
-    let events = log_size(&store).await?;
-
-    let started = Instant::now();
-    let mut replayed = 0_u64;
-    for stream in StreamName::ALL {
-        let mut messages = std::pin::pin!(store.replay(stream, ReplayFrom::Beginning).await?);
-        while messages.try_next().await?.is_some() {
-            replayed += 1;
-        }
-    }
-    let baseline = report("raw JetStream replay", replayed, started.elapsed(), None);
-
-    let options = Options {
-        into: Some("bench".into()),
-        holder: "bench".into(),
-        ..Options::default()
-    };
-    let started = Instant::now();
-    let rebuilt = rebuild_with(&store, &db, Tuning::default(), &options, &mut |_| {}).await?;
-    report("rebuild", rebuilt.events, started.elapsed(), Some(baseline));
-
-    let target = Conversations::new(&db, &Names::suffixed("_live_bench"));
-    let checkpoints = Checkpoints::new(&db, target.name());
-    let live = Projector::start(&store, target).await?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let started = Instant::now();
-    let watch = async {
-        let mut pace = tokio::time::interval(PACE);
-        loop {
-            pace.tick().await;
-            let mut at = 0;
-            for stream in StreamName::ALL {
-                at += checkpoints.load(stream).await.unwrap_or(0);
-            }
-            if at >= events {
-                break started.elapsed();
-            }
-        }
-    };
-    let (ran, elapsed) = tokio::join!(
-        live.run(async {
-            let _ = stopped.await;
-        }),
-        async {
-            let elapsed = watch.await;
-            let _ = stop.send(());
-            elapsed
-        }
-    );
-    ran?;
-    report("live projection", events, elapsed, Some(baseline));
     Ok(())
 }

@@ -1,14 +1,15 @@
-//! `cargo bench -p ledger`: the ledger's booking rate against raw
-//! JetStream appends measured in the same run on the same server.
+//! Ledger postings: the ledger's booking rate against raw JetStream appends
+//! measured in the same run on the same server (also `cargo bench -p parlor
+//! --bench ledger`).
 //!
 //! * baseline — `EventStore::append` of one event at a time with the
 //!   expected version, to as many aggregates at once as the ledger handles
 //!   conversation events at once: the ceiling of the ledger's own appends.
 //! * ledger — a backlog of ended-and-reported conversations charged by a
 //!   running ledger copy: ledger events appended per second, from start to
-//!   the last one.
+//!   the last one. Each event carries two postings.
 //!
-//! Prints both rates and their ratio (the goal is at least 0.5).
+//! The goal is a ratio of at least 0.5.
 
 use std::time::{Duration, Instant};
 
@@ -21,44 +22,42 @@ use events::{
 use eventstore::{EventStore, ExpectedVersion, StreamName};
 use futures::StreamExt;
 use ledger::{Config, Ledger, Pricing};
-use testkit::NatsServer;
 
+use super::report::per_second;
+use super::{Figure, Sizes};
+use crate::load::own_nats;
+
+/// Users the conversations are spread over.
 const USERS: usize = 200;
-const CONVERSATIONS: usize = 4_000;
-const BASELINE_EVENTS: usize = 8_000;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let server = NatsServer::start()?;
-    let store = EventStore::connect(&server.url()).await?;
-    store.ensure_streams().await?;
-
-    let baseline = baseline(&store).await?;
-    let (events, elapsed) = ledger_run(&server, &store).await?;
-    let rate = events as f64 / elapsed.as_secs_f64();
-    report(baseline, rate, events, elapsed);
-    Ok(())
-}
-
-#[allow(clippy::print_stdout)]
-fn report(baseline: f64, rate: f64, events: u64, elapsed: Duration) {
-    println!(
-        "raw JetStream append (expected version, {} at once): {baseline:>9.0} events/s",
-        ledger::consumer::CONCURRENCY
-    );
-    println!(
-        "ledger booking ({events} events, 2 postings each, in {elapsed:.2?}): {rate:>9.0} events/s, {:.0} postings/s",
-        rate * 2.0
-    );
-    println!("ratio ledger / raw: {:.2} (goal >= 0.50)", rate / baseline);
+pub async fn run(sizes: &Sizes) -> anyhow::Result<Vec<Figure>> {
+    let (_dir, nats) = own_nats().await?;
+    let measured = async {
+        let store = EventStore::connect(&nats.url()).await?;
+        store.ensure_streams().await?;
+        let baseline = baseline(&store, sizes.ledger_baseline_events).await?;
+        let (events, elapsed) = ledger_run(&nats.url(), &store, sizes.ledger_conversations).await?;
+        let rate = per_second(events, elapsed);
+        anyhow::Ok(vec![Figure::new(
+            "ledger",
+            format!("{events} events, 2 postings each"),
+            "events/s",
+            rate,
+            "raw append (expected version)",
+            baseline,
+        )])
+    }
+    .await;
+    nats.stop().await;
+    measured
 }
 
 /// Appends per second, one event at a time per aggregate, aggregates in parallel.
-async fn baseline(store: &EventStore) -> anyhow::Result<f64> {
+async fn baseline(store: &EventStore, events: usize) -> anyhow::Result<f64> {
     let aggregates: Vec<UserId> = (0..ledger::consumer::CONCURRENCY)
         .map(|_| UserId::new())
         .collect();
-    let per = BASELINE_EVENTS / aggregates.len();
+    let per = (events / aggregates.len()).max(1);
     let started = Instant::now();
     futures::stream::iter(aggregates)
         .map(|user| async move {
@@ -81,16 +80,25 @@ async fn baseline(store: &EventStore) -> anyhow::Result<f64> {
         .await
         .into_iter()
         .collect::<Result<Vec<()>, _>>()?;
-    Ok((per * ledger::consumer::CONCURRENCY) as f64 / started.elapsed().as_secs_f64())
+    Ok(per_second(
+        (per * ledger::consumer::CONCURRENCY) as u64,
+        started.elapsed(),
+    ))
 }
 
 /// Ledger events appended per second while a copy charges a backlog.
-async fn ledger_run(server: &NatsServer, store: &EventStore) -> anyhow::Result<(u64, Duration)> {
+async fn ledger_run(
+    nats_url: &str,
+    store: &EventStore,
+    conversations: usize,
+) -> anyhow::Result<(u64, Duration)> {
     let client = store.client().clone();
-    let setup = Ledger::start(&Config::new(server.url()), Pricing::default()).await?;
-    let users: Vec<UserId> = (0..USERS).map(|_| UserId::new()).collect();
-    let calls: Vec<(ConversationId, UserId)> = (0..CONVERSATIONS)
-        .map(|i| (ConversationId::new(), users[i % USERS]))
+    let setup = Ledger::start(&Config::new(nats_url.to_owned()), Pricing::default()).await?;
+    let users: Vec<UserId> = (0..USERS.min(conversations.max(1)))
+        .map(|_| UserId::new())
+        .collect();
+    let calls: Vec<(ConversationId, UserId)> = (0..conversations)
+        .map(|i| (ConversationId::new(), users[i % users.len()]))
         .collect();
     for &user in &users {
         let grant = GrantCredits {
@@ -151,15 +159,16 @@ async fn ledger_run(server: &NatsServer, store: &EventStore) -> anyhow::Result<(
 
     let before = ledger_messages(store).await?;
     // Each call: the capture, then the adjustment (a one-minute hold, all used).
-    let expected = before + 2 * CONVERSATIONS as u64;
+    let expected = before + 2 * conversations as u64;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
     let running = tokio::spawn(setup.run(async {
         let _ = stopped.await;
     }));
     let mut last = before;
+    let mut pace = tokio::time::interval(Duration::from_millis(2));
     while last < expected {
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        pace.tick().await;
         last = ledger_messages(store).await?;
         anyhow::ensure!(
             started.elapsed() < Duration::from_secs(300),

@@ -1,0 +1,110 @@
+//! `POST /api/admin/grants`: an admin gives a user credits
+//! (`cmd.ledger.grant`, or `cmd.ledger.grant_expiring` with `expiresAt`),
+//! once per `Idempotency-Key`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use chrono::{DateTime, Utc};
+use events::command::{Balance, GrantCredits, GrantExpiringCredits, subject};
+use events::{Credits, UserId};
+use serde::{Deserialize, Serialize};
+
+use super::balance::UserBalance;
+use super::idempotency;
+use super::ledger_ask::{COMMAND_TIMEOUT, ask};
+use super::role::Admin;
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GrantRequest {
+    /// 24-hex user id.
+    #[schema(value_type = String)]
+    user_id: UserId,
+    /// Whole credits, at least 1.
+    credits: i64,
+    /// Why (at most 200 characters), kept on the event.
+    reason: Option<String>,
+    /// When what is left of the grant expires (RFC 3339, in the future).
+    expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantDone {
+    /// The ledger's id of the grant, the same for every retry with the same key.
+    pub grant_id: String,
+    pub balance: UserBalance,
+}
+
+/// Grants a user credits, optionally expiring (admin). A retry with the same `Idempotency-Key` books nothing new.
+#[utoipa::path(post, path = "/api/admin/grants", tag = "admin",
+    request_body = GrantRequest,
+    params(("Idempotency-Key" = String, Header, description = "Names this grant; a retry with the same key counts once")),
+    responses(
+        (status = 200, description = "Granted (or already granted under this key); the balance after", body = GrantDone),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not admin", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The ledger is not answering", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn grant(
+    State(state): State<AppState>,
+    Admin(principal): Admin,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<GrantRequest>,
+) -> Result<Json<GrantDone>, ApiError> {
+    let grant_id = idempotency::write_id(&headers, principal.user_id, "grant")?;
+    if request.credits < 1 {
+        return Err(ApiError::Unprocessable(format!(
+            "credits must be at least 1, not {}",
+            request.credits
+        )));
+    }
+    let credits = Credits::new(request.credits);
+    let user_id = request.user_id;
+    let balance: Balance = match request.expires_at {
+        None => {
+            let body = GrantCredits {
+                grant_id,
+                user_id,
+                credits,
+                reason: request.reason,
+            };
+            ask(&state.nats, subject::LEDGER_GRANT, &body, COMMAND_TIMEOUT).await?
+        }
+        Some(expires_at) => {
+            if expires_at <= Utc::now() {
+                return Err(ApiError::Unprocessable(format!(
+                    "expiresAt {} is not in the future",
+                    expires_at.to_rfc3339()
+                )));
+            }
+            let body = GrantExpiringCredits {
+                grant_id,
+                user_id,
+                credits,
+                expires_at,
+                reason: request.reason,
+            };
+            ask(
+                &state.nats,
+                subject::LEDGER_GRANT_EXPIRING,
+                &body,
+                COMMAND_TIMEOUT,
+            )
+            .await?
+        }
+    };
+    tracing::info!(admin = %principal.user_id, %user_id, %grant_id, credits = credits.get(), "credits granted");
+    Ok(Json(GrantDone {
+        grant_id: grant_id.to_string(),
+        balance: UserBalance::new(user_id, balance),
+    }))
+}
