@@ -17,7 +17,9 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use sha2::{Digest, Sha256};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -78,11 +80,17 @@ const ASSETS: &[Asset] = &[
     asset!("vendor/@elevenlabs/client@1.25.0/audioConcatProcessor.js"),
 ];
 
+/// The files route, documented by hand: axum's catch-all is `{*path}`,
+/// which OpenAPI cannot name, so the document says `{path}`.
+#[derive(OpenApi)]
+#[openapi(paths(dashboard_file))]
+struct FilesDoc;
+
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    OpenApiRouter::with_openapi(FilesDoc::openapi())
         .routes(routes!(dashboard_root))
         .routes(routes!(dashboard_index))
-        .routes(routes!(dashboard_file))
+        .route("/dashboard/{*path}", get(dashboard_file))
 }
 
 /// The dashboard, at its canonical address with the trailing slash (so the
@@ -105,8 +113,8 @@ async fn dashboard_index(headers: HeaderMap) -> Response {
 }
 
 /// One of the dashboard's files (scripts, styles, vendored libraries).
-#[utoipa::path(get, path = "/dashboard/{*path}", tag = "dashboard", security(()),
-    params(("path" = String, Path, description = "A file under the dashboard")),
+#[utoipa::path(get, path = "/dashboard/{path}", tag = "dashboard", security(()),
+    params(("path" = String, Path, description = "A file under the dashboard (may hold `/`)")),
     responses(
         (status = 200, description = "The file"),
         (status = 304, description = "Unchanged since the ETag sent"),
