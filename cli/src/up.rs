@@ -179,7 +179,9 @@ pub async fn run(config: UpConfig) -> anyhow::Result<()> {
         let demo_path = config.data_dir.join("demo.json");
         std::fs::write(&demo_path, serde_json::to_vec_pretty(&demo)?)
             .with_context(|| format!("writing {}", demo_path.display()))?;
-        announce(&demo, sim.as_ref(), balance);
+        let admin_token =
+            gateway::issue_token(&jwt_secret, UserId::new(), Role::Admin, DEMO_TOKEN_TTL);
+        announce(&demo, sim.as_ref(), balance, &admin_token);
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {
                 tracing::info!("stopping");
@@ -227,8 +229,9 @@ async fn grant_demo_credits(nats_url: &str, user_id: UserId) -> anyhow::Result<B
 }
 
 #[allow(clippy::print_stdout)]
-fn announce(demo: &DemoInfo, sim: Option<&Simulator>, balance: Balance) {
+fn announce(demo: &DemoInfo, sim: Option<&Simulator>, balance: Balance, admin_token: &str) {
     println!("gateway:    {}", demo.gateway_url);
+    println!("dashboard:  {}/dashboard/", demo.gateway_url);
     println!("nats:       {}", demo.nats_url);
     println!("mongodb:    {}", demo.mongodb_uri);
     match sim {
@@ -242,5 +245,6 @@ fn announce(demo: &DemoInfo, sim: Option<&Simulator>, balance: Balance) {
         balance.available.get()
     );
     println!("demo token: {}", demo.token);
+    println!("admin token: {admin_token}");
     println!("parlor is ready: `parlor demo` runs a conversation; Ctrl-C stops everything");
 }

@@ -9,6 +9,7 @@ mod e2e {
     mod api_money;
     mod api_webhooks;
     mod calls;
+    mod dashboard;
     mod faults;
     pub mod harness;
     mod load;

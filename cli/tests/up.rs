@@ -57,6 +57,8 @@ fn up_then_demo_then_ctrl_c() {
         "agent id:",
         "demo user:",
         "demo token:",
+        "dashboard:",
+        "admin token:",
     ] {
         assert!(
             announced.iter().any(|l| l.starts_with(label)),

@@ -5,7 +5,8 @@
 //! It never fakes a server: a test that needs NATS gets a real `nats-server`,
 //! one that needs MongoDB gets a wire-protocol server (mongo-memory, or a
 //! real MongoDB) reached through the official driver. For a second,
-//! independent client it makes a Python virtualenv with an official SDK.
+//! independent client it makes a Python virtualenv with an official SDK, or
+//! installs pinned npm packages (a browser driver) into a cache.
 //!
 //! # Layout
 //!
@@ -19,10 +20,13 @@
 //! * [`port`] — free loopback ports and waiting for a port to accept.
 //! * [`python`] — `PythonEnv`: a virtualenv with given PyPI packages, made
 //!   once under the target dir, for tests that drive an official Python SDK.
+//! * [`npm`] — `NpmPackages`: what a `package-lock.json` pins, installed
+//!   once into a cache, and where Debian's `chromium` is, for browser tests.
 
 pub mod cluster;
 pub mod mongo;
 pub mod nats;
+pub mod npm;
 pub mod port;
 pub mod python;
 pub mod request;

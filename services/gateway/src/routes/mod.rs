@@ -6,6 +6,7 @@ mod agent;
 mod agent_stats;
 pub mod convai;
 pub mod conversations;
+mod dashboard;
 mod exports;
 mod health;
 mod history;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
         .merge(convai::router())
+        .merge(dashboard::router())
         .merge(me::router())
         .merge(history::router())
         .merge(conversations::router())
