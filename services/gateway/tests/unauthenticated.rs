@@ -73,10 +73,12 @@ async fn every_listed_operation_refuses_a_missing_or_forged_credential() {
         for (method, operation) in item.as_object().expect("path item") {
             let public = operation["security"]
                 .as_array()
-                .is_some_and(|alternatives| alternatives.iter().any(|a| a == &serde_json::json!({})));
+                .is_some_and(|alternatives| {
+                    alternatives.iter().any(|a| a == &serde_json::json!({}))
+                });
             let url = format!("http://{addr}{}", fill(path));
-            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())
-                .expect("method");
+            let method =
+                reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             for token in [None, Some(forged.as_str())] {
                 let mut request = http
                     .request(method.clone(), &url)
