@@ -125,6 +125,11 @@ pub struct ConversationOptions {
     pub request_convai_subprotocol: bool,
     /// Largest accepted message (the Python SDK's `max_size`).
     pub max_message_bytes: usize,
+    /// What the socket reads at a time. tungstenite's default (128 KiB) is
+    /// allocated up front for every connection, which dominated the
+    /// session's memory per live call; larger messages still grow the
+    /// buffer as they arrive.
+    pub read_buffer_bytes: usize,
 }
 
 impl Default for ConversationOptions {
@@ -133,6 +138,7 @@ impl Default for ConversationOptions {
             open_timeout: Duration::from_secs(15),
             request_convai_subprotocol: false,
             max_message_bytes: 16 << 20,
+            read_buffer_bytes: 4 << 10,
         }
     }
 }

@@ -61,7 +61,8 @@ pub(crate) async fn open(
     }
     let config = WebSocketConfig::default()
         .max_message_size(Some(options.max_message_bytes))
-        .max_frame_size(Some(options.max_message_bytes));
+        .max_frame_size(Some(options.max_message_bytes))
+        .read_buffer_size(options.read_buffer_bytes);
     let connector = match url.scheme() {
         "wss" => tls_connector()?,
         _ => Connector::Plain,

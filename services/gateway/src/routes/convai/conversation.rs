@@ -29,6 +29,11 @@ struct ConversationQuery {
     conversation_signature: Option<String>,
 }
 
+/// What a client socket reads at a time. tungstenite's default, 128 KiB
+/// allocated up front per connection, was most of the gateway's memory per
+/// live call; a larger frame still grows the buffer as it arrives.
+const READ_BUFFER_BYTES: usize = 8 * 1024;
+
 /// The conversation WebSocket, speaking ElevenLabs' protocol. Credential:
 /// a token (header, `xi-api-key` or the `bearer.<token>` subprotocol) or a
 /// `conversation_signature` from a signed URL.
@@ -55,6 +60,7 @@ pub async fn conversation(
     let upgrade = upgrade
         .max_message_size(state.live.bounds.max_frame_bytes)
         .max_frame_size(state.live.bounds.max_frame_bytes)
+        .read_buffer_size(READ_BUFFER_BYTES)
         .protocols([CONVAI_PROTOCOL]);
     match admit(&state, &headers, query.ok()).await {
         Ok(admission) => {
