@@ -88,7 +88,9 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 6])] = &[
     ("GET",  "/api/agent/signed-url",                        "?agentId={agentId}",   [Unauthorized, Unauthorized, Allowed,   Allowed,   Allowed,   Allowed]),
     ("GET",  "/api/agents/{agentId}/stats",                  "",                     [Unauthorized, Unauthorized, Allowed,   NotFound,  Allowed,   Allowed]),
     ("GET",  "/api/conversations",                           "",                     [Unauthorized, Unauthorized, Allowed,   Allowed,   Allowed,   Allowed]),
-    ("GET",  "/api/conversations/{id}",                      "",                     [Unauthorized, Unauthorized, Allowed,   NotFound,  NotFound,  Allowed]),
+    // Finance reads everyone's money, never what was said: the leak check holds it to that.
+    ("GET",  "/api/conversations/{id}",                      "",                     [Unauthorized, Unauthorized, Allowed,   NotFound,  Allowed,   Allowed]),
+    // What was said, live: its owner's and the admin's only.
     ("GET",  "/api/conversations/{id}/live",                 "",                     [Unauthorized, Unauthorized, Allowed,   NotFound,  NotFound,  Allowed]),
     ("GET",  "/api/exports/conversations",                   "",                     [Unauthorized, Unauthorized, Allowed,   Allowed,   Allowed,   Allowed]),
     ("GET",  "/api/exports/ledger",                          "",                     [Unauthorized, Unauthorized, Allowed,   Allowed,   Allowed,   Allowed]),
@@ -110,6 +112,7 @@ const MATRIX: &[(&str, &str, &str, [Outcome; 6])] = &[
     ("GET",  "/v1/convai/conversation/get-signed-url",       "?agent_id={agentId}",  [Unauthorized, Unauthorized, Allowed,   Allowed,   Allowed,   Allowed]),
     ("GET",  "/v1/convai/conversation/get_signed_url",       "?agent_id={agentId}",  [Unauthorized, Unauthorized, Allowed,   Allowed,   Allowed,   Allowed]),
     ("GET",  "/v1/convai/conversations",                     "",                     [Unauthorized, Unauthorized, Allowed,   Allowed,   Allowed,   Allowed]),
+    // ElevenLabs' history is transcripts: as the live route.
     ("GET",  "/v1/convai/conversations/{conversation_id}",   "",                     [Unauthorized, Unauthorized, Allowed,   NotFound,  NotFound,  Allowed]),
     ("POST", "/api/admin/corrections",                       "",                     [Unauthorized, Unauthorized, Forbidden, Forbidden, Forbidden, Allowed]),
     ("POST", "/api/admin/grants",                            "",                     [Unauthorized, Unauthorized, Forbidden, Forbidden, Forbidden, Allowed]),

@@ -21,6 +21,9 @@ pub enum ApiError {
     /// probed.
     #[error("this route needs the {needs} role")]
     Forbidden { needs: &'static str },
+    /// 403: a part of a route the caller's role may not use (the reason).
+    #[error("{0}")]
+    Withheld(&'static str),
     /// 404: no such resource, or not the caller's.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -70,7 +73,7 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str) {
         match self {
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            Self::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::Forbidden { .. } | Self::Withheld(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound(_) | Self::NoRoute(_) => (StatusCode::NOT_FOUND, "not-found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request"),

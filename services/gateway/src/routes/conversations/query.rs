@@ -33,8 +33,7 @@ pub enum ParamError {
     },
 }
 
-/// Whose conversations the caller may read: an admin everyone's, anyone
-/// else (finance included, who sees no one's transcripts) only their own.
+/// Whose conversations a read may return.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
     All,
@@ -42,13 +41,26 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub fn of(principal: &Principal) -> Self {
+    /// Conversations whose transcripts the caller may read: an admin
+    /// everyone's, anyone else (finance included) only their own.
+    pub fn transcripts(principal: &Principal) -> Self {
         match principal.role {
             Role::Admin => Self::All,
-            Role::User | Role::Finance => {
-                Self::Owner(ObjectId::from_bytes(principal.user_id.bytes()))
-            }
+            Role::User | Role::Finance => Self::own(principal),
         }
+    }
+
+    /// Conversations whose money (ids, times, duration, cost, metrics,
+    /// ledger trail) the caller may read: finance and admin everyone's.
+    pub fn money(principal: &Principal) -> Self {
+        match principal.role {
+            Role::Admin | Role::Finance => Self::All,
+            Role::User => Self::own(principal),
+        }
+    }
+
+    fn own(principal: &Principal) -> Self {
+        Self::Owner(ObjectId::from_bytes(principal.user_id.bytes()))
     }
 
     pub fn permits(&self, owner: ObjectId) -> bool {

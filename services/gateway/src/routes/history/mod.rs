@@ -142,7 +142,7 @@ async fn list_conversations(
     };
     let page = fetch::page(
         &state.reads,
-        Scope::of(&principal),
+        Scope::transcripts(&principal),
         filter,
         cursor.as_ref(),
         order,
@@ -179,7 +179,7 @@ async fn get_conversation(
     conversation_id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ConversationDetail>, ApiError> {
     let reference = Reference::parse(&path_segment(conversation_id)?).map_err(invalid)?;
-    let document = fetch::one(&state.reads, Scope::of(&principal), &reference)
+    let document = fetch::one(&state.reads, Scope::transcripts(&principal), &reference)
         .await?
         .ok_or(ApiError::NotFound("conversation"))?;
     let messages = fetch::messages(&state.reads, &document).await?;
