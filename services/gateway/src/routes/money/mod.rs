@@ -9,7 +9,7 @@ mod corrections;
 mod cost;
 pub(crate) mod fields;
 mod grants;
-mod idempotency;
+pub(crate) mod idempotency;
 mod ledger_ask;
 mod metrics;
 pub(crate) mod page;
