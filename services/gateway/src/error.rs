@@ -36,6 +36,9 @@ pub enum ApiError {
     /// 400: a parameter or body is missing or malformed.
     #[error("{0}")]
     BadRequest(String),
+    /// 406: the `Accept` header allows nothing the route produces (it names what it does).
+    #[error("cannot answer in a type the Accept header allows; this route produces {0}")]
+    NotAcceptable(&'static str),
     /// 409: the request contradicts what is already recorded.
     #[error("{0}")]
     Conflict(String),
@@ -77,6 +80,7 @@ impl ApiError {
             Self::NotFound(_) | Self::NoRoute(_) => (StatusCode::NOT_FOUND, "not-found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request"),
+            Self::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not-acceptable"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"),
             Self::UnsupportedMediaType => {

@@ -125,6 +125,7 @@ impl ConversationRow {
         )),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Accept allows neither CSV nor NDJSON, and no format= chooses", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Finance searching what was said (q)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "userId names another user", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -137,7 +138,7 @@ pub async fn export_conversations(
     if query.q.is_some() {
         principal.require_transcript_search()?;
     }
-    let format = Format::choose(query.format, &headers);
+    let format = Format::choose(query.format, &headers)?;
     let window = Window::parse(query.from.as_deref(), query.to.as_deref())?;
     let scope = Scope::money(&principal);
     let user_id = match query.user_id.as_deref().map(path::user).transpose()? {

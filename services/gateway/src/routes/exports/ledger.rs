@@ -61,6 +61,7 @@ impl Row for LedgerEntry {
         )),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Accept allows neither CSV nor NDJSON, and no format= chooses", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "account is another user's", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn export_ledger(
@@ -69,7 +70,7 @@ pub async fn export_ledger(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<LedgerExportQuery>,
 ) -> Result<Response, ApiError> {
-    let format = Format::choose(query.format, &headers);
+    let format = Format::choose(query.format, &headers)?;
     let window = Window::parse(query.from.as_deref(), query.to.as_deref())?;
     let everyone = matches!(principal.role, Role::Finance | Role::Admin);
     let account = match query.account.as_deref().map(path::account).transpose()? {
