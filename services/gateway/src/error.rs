@@ -1,6 +1,7 @@
 //! `ApiError`: every HTTP error the gateway answers, as
 //! `application/problem+json` (RFC 9457: type, title, status, detail).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::Json;
@@ -8,6 +9,7 @@ use axum::http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 
 use crate::auth::AuthError;
 
@@ -106,6 +108,25 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong, for a person to read.
     pub detail: String,
+}
+
+/// OpenAPI responses of `application/problem+json` bodies, one per
+/// `(status, description)`: what routes that fail alike share through a
+/// `utoipa::IntoResponses` type.
+pub fn problem_responses(
+    problems: &[(u16, &str)],
+) -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+    problems
+        .iter()
+        .map(|(status, description)| {
+            let content = Content::new(Some(Ref::from_schema_name("Problem")));
+            let response = ResponseBuilder::new()
+                .description(*description)
+                .content("application/problem+json", content)
+                .build();
+            (status.to_string(), RefOr::T(response))
+        })
+        .collect()
 }
 
 impl IntoResponse for ApiError {

@@ -20,10 +20,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Principal;
+use crate::conversation_ref::ConversationRef;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
-use query::{Cursor, Filter, Order, ParamError, Reference, Scope, Search, Status, page_size};
+use query::{Cursor, Filter, Order, ParamError, Scope, Search, Status, page_size};
 use render::{ConversationDocument, ConversationPage};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -147,7 +148,7 @@ async fn get_conversation(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ConversationDocument>, ApiError> {
-    let reference = Reference::parse(&path_segment(id)?).map_err(bad)?;
+    let reference = ConversationRef::parse_field(&path_segment(id)?, "id")?;
     let document = fetch::one(&state.reads, Scope::money(&principal), &reference)
         .await?
         .ok_or(ApiError::NotFound("conversation"))?;

@@ -14,11 +14,11 @@ use events::AgentId;
 use serde::{Deserialize, Serialize};
 
 use super::format::Format;
-use super::stream::{self, BATCH_DOCUMENTS, Row};
+use super::stream::{self, ExportResponses, Row};
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
-use crate::routes::conversations::fetch::{self, mongo_error};
+use crate::routes::conversations::fetch;
 use crate::routes::conversations::query::{Filter, Order, Scope, Search, Status, page_filter};
 use crate::routes::conversations::reads_what_was_said;
 use crate::routes::money::range::Window;
@@ -119,13 +119,7 @@ impl ConversationRow {
 #[utoipa::path(get, path = "/api/exports/conversations", tag = "exports",
     params(ConversationsExportQuery),
     responses(
-        (status = 200, description = "The rows, streamed", content(
-            (String = "text/csv"),
-            (String = "application/x-ndjson"),
-        )),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Accept allows neither CSV nor NDJSON, and no format= chooses", body = Problem, content_type = "application/problem+json"),
+        ExportResponses,
         (status = 403, description = "Finance searching what was said (q)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "userId names another user", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -182,16 +176,12 @@ pub async fn export_conversations(
         search.overflow_hits = fetch::overflow_hits(&state.reads, search).await?;
     }
     let order = Order::OldestFirst;
-    let cursor = state
-        .reads
-        .conversations()
+    let collection = state.reads.conversations();
+    let find = collection
         .find(page_filter(scope, &filter, None, order))
         .projection(doc! { "messages": 0, "projection": 0 })
-        .sort(order.sort())
-        .batch_size(BATCH_DOCUMENTS)
-        .allow_disk_use(true)
-        .await
-        .map_err(mongo_error)?;
+        .sort(order.sort());
+    let cursor = stream::open(find).await?;
     tracing::info!(caller = %principal.user_id, ?format, "conversations export started");
     Ok(stream::response(
         cursor,

@@ -13,7 +13,8 @@ use super::balance::UserBalance;
 use super::idempotency;
 use super::ledger_ask::{COMMAND_TIMEOUT, ask};
 use super::role::Admin;
-use crate::error::{ApiError, Problem};
+use super::write_problems::AdminWriteProblems;
+use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
@@ -43,13 +44,7 @@ pub struct CorrectionDone {
     params(("Idempotency-Key" = String, Header, description = "Names this correction; a retry with the same key and body counts once; the key with another body is 422")),
     responses(
         (status = 200, description = "Booked (or already booked under this key); the balance after", body = CorrectionDone),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not admin", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The ledger is not answering", body = Problem, content_type = "application/problem+json"),
+        AdminWriteProblems,
     ))]
 pub async fn correct(
     State(state): State<AppState>,

@@ -17,6 +17,7 @@ pub(crate) mod path;
 pub(crate) mod range;
 mod reconciliation;
 mod role;
+mod write_problems;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
