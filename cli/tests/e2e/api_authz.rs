@@ -12,12 +12,12 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::time::Duration;
 
-use elevenlabs::{ClientMessage, ServerEvent};
 use events::ConversationId;
 use gateway::{JwtSecret, Role};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use super::api_history::call_saying;
 use super::harness::{E2e, poll_until};
 use super::shape::{id_of, status_is};
 
@@ -182,27 +182,6 @@ fn body(fixture: &Fixture, path: &str) -> Value {
         "/api/transcription" => fixture.transcript.clone(),
         _ => json!({}),
     }
-}
-
-/// A text call of A's that says `said`, ended by the agent; ElevenLabs' id.
-async fn call_saying(e2e: &E2e, token: &str, said: &str) -> String {
-    let init = json!({"conversation_config_override": {"conversation": {"text_only": true}}});
-    let mut call = e2e.connect(token, init).await.expect("connected");
-    let id = call.conversation_id().to_owned();
-    let mut answers = 0;
-    while let Some(event) = call.next_event().await {
-        if let ServerEvent::AgentResponse(_) = event {
-            answers += 1;
-            let line = if answers == 1 { said } else { "ok, bye" };
-            if answers <= 2 {
-                call.send(ClientMessage::user_message(line))
-                    .await
-                    .expect("send");
-            }
-        }
-    }
-    call.finish().await.expect("ended");
-    id
 }
 
 async fn setup(e2e: &E2e, http: &reqwest::Client) -> Fixture {

@@ -26,7 +26,7 @@ const GRANT: i64 = 10_000;
 
 /// One text-only call in which the user says `line`; ElevenLabs' id of it,
 /// once its document is done (cost and analysis reported).
-async fn call_saying(e2e: &E2e, token: &str, line: &str) -> String {
+pub(super) async fn call_saying(e2e: &E2e, token: &str, line: &str) -> String {
     let init = json!({"conversation_config_override": {"conversation": {"text_only": true}}});
     let mut call = e2e.connect(token, init).await.expect("connected");
     let id = call.conversation_id().to_owned();
