@@ -1,7 +1,8 @@
 //! `parlor demo`: one simulated conversation through the running stack's
 //! gateway, with ElevenLabs' own protocol (the `elevenlabs` client pointed
 //! at the gateway, the demo token as its API key), then the resulting
-//! Conversation document and the user's balance.
+//! Conversation document and the user's balance, both read through the
+//! gateway's HTTP routes as any client of it would.
 
 use std::time::Duration;
 
@@ -10,8 +11,8 @@ use elevenlabs::{
     ApiKey, ClientMessage, Conversation, ConversationInitiationClientData, ConversationOptions,
     Endpoints, ServerEvent, Target,
 };
-use events::command::{Balance, GetBalance, subject};
-use mongodb::bson::{Document, doc};
+use serde::Deserialize;
+use serde_json::Value;
 
 use crate::up::{DemoInfo, data_dir};
 
@@ -74,56 +75,71 @@ pub async fn run() -> anyhow::Result<()> {
         end.reason
     );
 
-    let document = wait_for_document(&demo.mongodb_uri, &elevenlabs_id).await?;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(
-            &mongodb::bson::Bson::Document(document).into_relaxed_extjson()
-        )?
-    );
+    let http = reqwest::Client::new();
+    let document = wait_for_document(&http, &demo, &elevenlabs_id).await?;
+    println!("{}", serde_json::to_string_pretty(&document)?);
 
-    let client = async_nats::connect(eventstore::server_addrs(&demo.nats_url)?).await?;
-    let ask = GetBalance {
-        user_id: demo.user_id,
-    };
-    let balance: Balance = bus::request(
-        &client,
-        subject::LEDGER_BALANCE,
-        &ask,
-        Duration::from_secs(5),
-    )
-    .await?;
+    let balance: UserBalance = http
+        .get(format!(
+            "{}/api/users/{}/balance",
+            demo.gateway_url, demo.user_id
+        ))
+        .bearer_auth(&demo.token)
+        .send()
+        .await
+        .context("asking the gateway for the balance")?
+        .error_for_status()?
+        .json()
+        .await?;
     println!(
         "balance of {}: {} available, {} held",
-        demo.user_id,
-        balance.available.get(),
-        balance.held.get()
+        demo.user_id, balance.available, balance.held
     );
     Ok(())
 }
 
-/// The call's document once ElevenLabs' cost is in (`status: done`) and
-/// the ledger's adjustment to it has been projected (`cost` is the figure).
-async fn wait_for_document(uri: &str, elevenlabs_id: &str) -> anyhow::Result<Document> {
-    let conversations = mongodb::Client::with_uri_str(uri)
-        .await?
-        .database("parlor")
-        .collection::<Document>("conversations");
-    let filter = doc! { "metadata.elevenlabs_conversation_id": elevenlabs_id, "status": "done" };
+/// What `GET /api/users/{userId}/balance` answers, as far as the demo prints it.
+#[derive(Deserialize)]
+struct UserBalance {
+    available: i64,
+    held: i64,
+}
+
+/// The call's document (`GET /api/conversations/{id}`) once ElevenLabs'
+/// cost is in (`status: done`) and the ledger's adjustment to it has been
+/// projected (`cost` is the figure).
+async fn wait_for_document(
+    http: &reqwest::Client,
+    demo: &DemoInfo,
+    elevenlabs_id: &str,
+) -> anyhow::Result<Value> {
+    let url = format!("{}/api/conversations/{elevenlabs_id}", demo.gateway_url);
     let deadline = tokio::time::Instant::now() + DOCUMENT_WAIT;
     loop {
-        if let Some(document) = conversations.find_one(filter.clone()).await? {
-            let reported = document
-                .get_document("metadata")
-                .ok()
-                .and_then(|m| m.get_i64("reported_credits").ok());
-            if reported.is_some_and(|credits| document.get_f64("cost") == Ok(credits as f64)) {
+        let response = http
+            .get(&url)
+            .bearer_auth(&demo.token)
+            .send()
+            .await
+            .context("asking the gateway for the conversation")?;
+        // 404 until the projector has the call's first event.
+        if response.status() != reqwest::StatusCode::NOT_FOUND {
+            let document: Value = response.error_for_status()?.json().await?;
+            if finished(&document) {
                 return Ok(document);
             }
         }
         if tokio::time::Instant::now() > deadline {
-            bail!("no finished Conversation document for {elevenlabs_id} after {DOCUMENT_WAIT:?}");
+            bail!("no finished conversation {elevenlabs_id} after {DOCUMENT_WAIT:?}");
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+fn finished(document: &Value) -> bool {
+    let reported = document
+        .pointer("/metadata/reported_credits")
+        .and_then(Value::as_f64);
+    document["status"] == "done"
+        && reported.is_some_and(|credits| document["cost"].as_f64() == Some(credits))
 }

@@ -4,6 +4,7 @@
 
 mod e2e {
     mod abuse;
+    mod api_authz;
     mod api_chat;
     mod api_history;
     mod api_money;

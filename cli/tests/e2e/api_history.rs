@@ -26,7 +26,7 @@ const GRANT: i64 = 10_000;
 
 /// One text-only call in which the user says `line`; ElevenLabs' id of it,
 /// once its document is done (cost and analysis reported).
-async fn call_saying(e2e: &E2e, token: &str, line: &str) -> String {
+pub(super) async fn call_saying(e2e: &E2e, token: &str, line: &str) -> String {
     let init = json!({"conversation_config_override": {"conversation": {"text_only": true}}});
     let mut call = e2e.connect(token, init).await.expect("connected");
     let id = call.conversation_id().to_owned();
@@ -221,7 +221,7 @@ async fn each_user_reads_only_their_own_history_through_both_apis() {
         .await;
     assert_eq!(ids_of(&found, "id").len(), 3);
 
-    // Admin sees everyone, and filters by user; finance sees no transcripts.
+    // Admin sees everyone, and filters by user; finance everyone's as money.
     let admin = token(&e2e, Role::Admin);
     let all = api.ok(&admin, "/api/conversations").await;
     assert_eq!(ids_of(&all, "id").len(), 4);
@@ -234,8 +234,19 @@ async fn each_user_reads_only_their_own_history_through_both_apis() {
         .await;
     assert_eq!(ids_of(&b_filters_a, "id").len(), 0);
     let finance = token(&e2e, Role::Finance);
-    let none = api.ok(&finance, "/api/conversations").await;
-    assert_eq!(ids_of(&none, "id").len(), 0);
+    let money = api.ok(&finance, "/api/conversations").await;
+    assert_eq!(ids_of(&money, "id").len(), 4);
+    for item in money["conversations"].as_array().expect("conversations") {
+        assert!(item["sentiment"].is_null(), "{item}");
+        assert!(item["cost"].is_number(), "{item}");
+    }
+    for search in [
+        "/api/conversations?q=hello",
+        "/api/exports/conversations?q=hello",
+    ] {
+        api.problem(Some(&finance), search, StatusCode::FORBIDDEN)
+            .await;
+    }
 
     // One conversation whole, by either id, with its ledger trail.
     let document = e2e
@@ -303,16 +314,39 @@ async fn each_user_reads_only_their_own_history_through_both_apis() {
             .await["id"],
         parlor_id
     );
-    for stranger in [&token_b, &finance] {
-        for path in [
-            format!("/api/conversations/{parlor_id}"),
-            format!("/api/conversations/{}", calls_a[0]),
-            format!("/v1/convai/conversations/{}", calls_a[0]),
-        ] {
-            api.problem(Some(stranger), &path, StatusCode::NOT_FOUND)
-                .await;
-        }
+    for path in [
+        format!("/api/conversations/{parlor_id}"),
+        format!("/api/conversations/{}", calls_a[0]),
+        format!("/v1/convai/conversations/{}", calls_a[0]),
+    ] {
+        api.problem(Some(&token_b), &path, StatusCode::NOT_FOUND)
+            .await;
     }
+    // Finance reads the call's money and ledger trail, nothing that was said.
+    let money = api
+        .ok(&finance, &format!("/api/conversations/{}", calls_a[0]))
+        .await;
+    assert_eq!(money["id"], parlor_id);
+    assert!(
+        money["ledger"].as_array().is_some_and(|l| !l.is_empty()),
+        "{money}"
+    );
+    for said in [
+        "transcript",
+        "messages",
+        "metadata",
+        "analysis",
+        "sentiment",
+    ] {
+        assert!(money[said].is_null(), "{said}: {money}");
+    }
+    assert!(!money.to_string().contains(lines_a[0]), "{money}");
+    api.problem(
+        Some(&finance),
+        &format!("/v1/convai/conversations/{}", calls_a[0]),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 
     // Agent stats: a user's own figures; admin and finance everyone's.
     let own = api

@@ -466,6 +466,15 @@ async fn grants_count_once_per_key_and_corrections_move_credits_either_way() {
         retried["balance"]["available"], 1000,
         "the retry counted once"
     );
+    let reordered = json!({"reason": "welcome", "credits": 1000, "userId": user.to_string()});
+    api.post("/api/admin/grants", &admin, Some("welcome-1"), &reordered)
+        .await
+        .ok();
+    let other = json!({"userId": user.to_string(), "credits": 999, "reason": "welcome"});
+    let reused = api
+        .post("/api/admin/grants", &admin, Some("welcome-1"), &other)
+        .await;
+    assert!(reused.is_problem(422), "{}", reused.text);
     let second = api
         .post("/api/admin/grants", &admin, Some("welcome-2"), &grant)
         .await
@@ -491,14 +500,28 @@ async fn grants_count_once_per_key_and_corrections_move_credits_either_way() {
         .ok();
     assert_eq!(again["balance"]["available"], 2200);
     assert_eq!(again["correctionId"], corrected["correctionId"]);
-    assert_eq!(e2e.balance(user).await.available.get(), 2200);
+    let otherwise =
+        json!({"userId": user.to_string(), "credits": -301, "reason": "double-booked call"});
+    let reused = api
+        .post("/api/admin/corrections", &admin, Some("fix-1"), &otherwise)
+        .await;
+    assert!(reused.is_problem(422), "{}", reused.text);
+    let as_grant = api
+        .post("/api/admin/grants", &admin, Some("fix-1"), &grant)
+        .await
+        .ok();
+    assert_eq!(
+        as_grant["balance"]["available"], 3200,
+        "a key names one write of each kind"
+    );
+    assert_eq!(e2e.balance(user).await.available.get(), 3200);
 
     let finance = token(&e2e, Role::Finance);
     let entries = api
         .get_until(
             &format!("/api/ledger/accounts/user-{user}/entries"),
             &finance,
-            |page| page["items"].as_array().is_some_and(|i| i.len() == 4),
+            |page| page["items"].as_array().is_some_and(|i| i.len() == 5),
         )
         .await;
     let kinds: Vec<&str> = entries["items"]
@@ -513,7 +536,8 @@ async fn grants_count_once_per_key_and_corrections_move_credits_either_way() {
             "credits.granted",
             "credits.granted",
             "credits.granted",
-            "credits.corrected"
+            "credits.corrected",
+            "credits.granted"
         ]
     );
     e2e.stop().await;

@@ -18,6 +18,7 @@ use crate::live::Live;
 use crate::live::limit::LiveCalls;
 use crate::reads::Reads;
 use crate::routes;
+use crate::routes::money::idempotency::IdempotencyKeys;
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +86,7 @@ impl Application {
         let calls =
             LiveCalls::open(&buckets, config.live_calls_per_user, config.live_call_lease).await?;
         let redemptions = Redemptions::open(&buckets).await?;
+        let idempotency = IdempotencyKeys::open(&buckets).await?;
         let live = Live {
             nats,
             calls,
@@ -116,6 +118,7 @@ impl Application {
             reads: Reads::new(mongo.database(&config.mongodb_database)),
             nats: live.nats.clone(),
             chat: config.chat,
+            idempotency,
             webhook_secret: config.webhook_secret.map(Arc::new),
         };
         Ok(Self {

@@ -53,6 +53,14 @@ impl ConversationRef {
         })
     }
 
+    /// The read model's filter for this conversation's document.
+    pub fn filter(&self) -> Document {
+        match self {
+            Self::Parlor(id) => doc! { "_id": bson::oid::ObjectId::from_bytes(id.bytes()) },
+            Self::ElevenLabs(id) => doc! { "metadata.elevenlabs_conversation_id": id.as_str() },
+        }
+    }
+
     pub fn elevenlabs_id(&self) -> Option<&str> {
         match self {
             Self::ElevenLabs(id) => Some(id),

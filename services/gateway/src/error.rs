@@ -1,6 +1,7 @@
 //! `ApiError`: every HTTP error the gateway answers, as
 //! `application/problem+json` (RFC 9457: type, title, status, detail).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::Json;
@@ -8,6 +9,7 @@ use axum::http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 
 use crate::auth::AuthError;
 
@@ -21,6 +23,9 @@ pub enum ApiError {
     /// probed.
     #[error("this route needs the {needs} role")]
     Forbidden { needs: &'static str },
+    /// 403: a part of a route the caller's role may not use (the reason).
+    #[error("{0}")]
+    Withheld(&'static str),
     /// 404: no such resource, or not the caller's.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -33,6 +38,9 @@ pub enum ApiError {
     /// 400: a parameter or body is missing or malformed.
     #[error("{0}")]
     BadRequest(String),
+    /// 406: the `Accept` header allows nothing the route produces (it names what it does).
+    #[error("cannot answer in a type the Accept header allows; this route produces {0}")]
+    NotAcceptable(&'static str),
     /// 409: the request contradicts what is already recorded.
     #[error("{0}")]
     Conflict(String),
@@ -70,10 +78,11 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str) {
         match self {
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            Self::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::Forbidden { .. } | Self::Withheld(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound(_) | Self::NoRoute(_) => (StatusCode::NOT_FOUND, "not-found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request"),
+            Self::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not-acceptable"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"),
             Self::UnsupportedMediaType => {
@@ -99,6 +108,25 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong, for a person to read.
     pub detail: String,
+}
+
+/// OpenAPI responses of `application/problem+json` bodies, one per
+/// `(status, description)`: what routes that fail alike share through a
+/// `utoipa::IntoResponses` type.
+pub fn problem_responses(
+    problems: &[(u16, &str)],
+) -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+    problems
+        .iter()
+        .map(|(status, description)| {
+            let content = Content::new(Some(Ref::from_schema_name("Problem")));
+            let response = ResponseBuilder::new()
+                .description(*description)
+                .content("application/problem+json", content)
+                .build();
+            (status.to_string(), RefOr::T(response))
+        })
+        .collect()
 }
 
 impl IntoResponse for ApiError {

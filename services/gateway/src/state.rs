@@ -8,6 +8,7 @@ use crate::auth::Authenticator;
 use crate::chat::ChatConfig;
 use crate::live::Live;
 use crate::reads::Reads;
+use crate::routes::money::idempotency::IdempotencyKeys;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -18,6 +19,8 @@ pub struct AppState {
     pub nats: async_nats::Client,
     /// The text chat's idle and reply timeouts (`POST /api/agent`).
     pub chat: ChatConfig,
+    /// The admin writes' `Idempotency-Key`s and their first bodies.
+    pub idempotency: IdempotencyKeys,
     /// Checks `POST /webhooks/elevenlabs`; `None`: webhooks are refused (503).
     pub webhook_secret: Option<Arc<WebhookSecret>>,
 }

@@ -2,7 +2,7 @@
 //! `gateway` binary runs as a child process against nats-server and
 //! mongo-memory (testkit), a client reads an export incrementally, checks
 //! its rows and columns, and the child's peak memory (`VmHWM`) is compared
-//! before and after.
+//! before and after. An `Accept` neither format satisfies is 406.
 //!
 //! The conversations are inserted as Prisma-shaped documents straight into
 //! the `conversations` read model through the driver: the projector is not
@@ -367,4 +367,52 @@ fn report(before: u64, after: u64, bytes: u64) {
     );
     std::io::Write::write_all(&mut std::io::stderr(), format!("{line}\n").as_bytes())
         .expect("stderr");
+}
+
+#[tokio::test]
+async fn an_accept_neither_format_satisfies_is_406_unless_format_chooses() {
+    let nats = NatsServer::start().expect("nats-server");
+    let mongo = TestMongo::start("gateway_export_accept")
+        .await
+        .expect("mongodb");
+    let user = UserId::new();
+    seed(&mongo, user, 2, "done").await;
+    let gateway = Gateway::start(&nats, &mongo);
+    let token = gateway.token(user, Role::User);
+    let http = reqwest::Client::new();
+    for route in ["conversations", "ledger"] {
+        let ask = |query: &str, accept: &str| {
+            http.get(format!(
+                "http://{}/api/exports/{route}{query}",
+                gateway.addr
+            ))
+            .bearer_auth(&token)
+            .header("accept", accept.to_owned())
+            .send()
+        };
+        let refused = ask("", "application/json").await.expect("request");
+        assert_eq!(refused.status(), 406, "{route}");
+        assert_eq!(
+            refused.headers()["content-type"],
+            "application/problem+json"
+        );
+        let problem: serde_json::Value = refused.json().await.expect("json");
+        assert_eq!(problem["status"], 406);
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("text/csv")),
+            "{problem}"
+        );
+        for (query, accept, produced) in [
+            ("?format=ndjson", "application/json", "application/x-ndjson"),
+            ("", "application/json, text/csv", "text/csv; charset=utf-8"),
+            ("", "*/*", "text/csv; charset=utf-8"),
+            ("", "application/x-ndjson", "application/x-ndjson"),
+        ] {
+            let answered = ask(query, accept).await.expect("request");
+            assert_eq!(answered.status(), 200, "{route}{query} {accept}");
+            assert_eq!(answered.headers()["content-type"], produced, "{accept}");
+        }
+    }
 }

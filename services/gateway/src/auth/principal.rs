@@ -31,6 +31,18 @@ impl Principal {
         matches!(self.role, Role::Admin | Role::Finance) || self.user_id == owner
     }
 
+    /// A text search over what was said: it reads the transcripts of every
+    /// conversation it looks through, so finance, who looks through
+    /// everyone's as money, may not.
+    pub fn require_transcript_search(&self) -> Result<(), ApiError> {
+        match self.role {
+            Role::User | Role::Admin => Ok(()),
+            Role::Finance => Err(ApiError::Withheld(
+                "finance may not search what was said (q): transcripts are not finance's to read",
+            )),
+        }
+    }
+
     /// Whole-ledger routes: every account, reconciliation, exports of entries.
     pub fn require_finance(&self) -> Result<(), ApiError> {
         match self.role {

@@ -12,7 +12,7 @@ mod health;
 mod history;
 mod live_events;
 mod me;
-mod money;
+pub(crate) mod money;
 mod openapi;
 mod ops;
 mod transcription;

@@ -7,7 +7,8 @@ use bson::{Bson, Document, doc};
 use futures::TryStreamExt;
 use mongodb::error::ErrorKind;
 
-use super::query::{Cursor, Filter, Order, Reference, Scope, Search, page_filter};
+use super::query::{Cursor, Filter, Order, Scope, Search, page_filter};
+use crate::conversation_ref::ConversationRef;
 use crate::error::ApiError;
 use crate::reads::Reads;
 
@@ -95,7 +96,7 @@ pub async fn overflow_hits(reads: &Reads, search: &Search) -> Result<Vec<ObjectI
 pub async fn one(
     reads: &Reads,
     scope: Scope,
-    reference: &Reference,
+    reference: &ConversationRef,
 ) -> Result<Option<Document>, ApiError> {
     let found = reads
         .conversations()

@@ -3,6 +3,9 @@
 //! `GET /api/conversations/{id}` (the whole document with every message,
 //! metrics, metadata, analysis, sentiment and its ledger trail). A user
 //! sees their own conversations, an admin everyone's; another user's is 404.
+//! Finance sees everyone's as money: never what was said (no transcript,
+//! messages, metadata, analysis or sentiment of another user's call, and no
+//! text search `q`).
 
 pub mod fetch;
 pub mod query;
@@ -17,10 +20,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Principal;
+use crate::conversation_ref::ConversationRef;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
-use query::{Cursor, Filter, Order, ParamError, Reference, Scope, Search, Status, page_size};
+use query::{Cursor, Filter, Order, ParamError, Scope, Search, Status, page_size};
 use render::{ConversationDocument, ConversationPage};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -57,7 +61,7 @@ struct ListParams {
     page_size: Option<String>,
 }
 
-/// The caller's conversations, newest first.
+/// The caller's conversations, newest first; finance's are everyone's, without sentiment of others' and without `q`.
 #[utoipa::path(get, path = "/api/conversations", tag = "conversations",
     params(ListParams),
     responses(
@@ -65,12 +69,17 @@ struct ListParams {
         (status = 400, body = Problem, content_type = "application/problem+json",
             description = "A parameter is malformed or unknown"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json",
+            description = "Finance searching what was said (q)"),
     ))]
 async fn list_conversations(
     principal: Principal,
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ConversationPage>, ApiError> {
+    if params.q.is_some() {
+        principal.require_transcript_search()?;
+    }
     let page_size = page_size(params.page_size.as_deref()).map_err(bad)?;
     let cursor = params
         .cursor
@@ -104,7 +113,7 @@ async fn list_conversations(
     };
     let page = fetch::page(
         &state.reads,
-        Scope::of(&principal),
+        Scope::money(&principal),
         filter,
         cursor.as_ref(),
         Order::NewestFirst,
@@ -113,13 +122,17 @@ async fn list_conversations(
     )
     .await?;
     Ok(Json(ConversationPage {
-        conversations: page.documents.iter().map(render::item).collect(),
+        conversations: page
+            .documents
+            .iter()
+            .map(|d| render::item(d, reads_what_was_said(&principal, d)))
+            .collect(),
         has_more: page.next.is_some(),
         next_cursor: page.next.map(|c| c.encode()),
     }))
 }
 
-/// One conversation whole, by Parlor's id or ElevenLabs' `conv_…` id.
+/// One conversation whole, by Parlor's id or ElevenLabs' `conv_…` id. Finance reads anyone's without what was said (transcript, messages, metadata, analysis and sentiment are null).
 #[utoipa::path(get, path = "/api/conversations/{id}", tag = "conversations",
     params(("id" = String, Path, description = "Parlor's 24-hex id or ElevenLabs' conv_ id")),
     responses(
@@ -135,14 +148,29 @@ async fn get_conversation(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ConversationDocument>, ApiError> {
-    let reference = Reference::parse(&path_segment(id)?).map_err(bad)?;
-    let document = fetch::one(&state.reads, Scope::of(&principal), &reference)
+    let reference = ConversationRef::parse_field(&path_segment(id)?, "id")?;
+    let document = fetch::one(&state.reads, Scope::money(&principal), &reference)
         .await?
         .ok_or(ApiError::NotFound("conversation"))?;
-    let messages = fetch::messages(&state.reads, &document).await?;
+    let messages = if reads_what_was_said(&principal, &document) {
+        Some(fetch::messages(&state.reads, &document).await?)
+    } else {
+        None
+    };
     let id = document.get_object_id("_id").map_err(ApiError::internal)?;
     let ledger = fetch::ledger_trail(&state.reads, id).await?;
-    Ok(Json(render::document(&document, &messages, &ledger)))
+    Ok(Json(render::document(
+        &document,
+        messages.as_deref(),
+        &ledger,
+    )))
+}
+
+/// Whether `principal` may read what was said in `document`'s conversation.
+pub fn reads_what_was_said(principal: &Principal, document: &bson::Document) -> bool {
+    document.get_object_id("userId").is_ok_and(|owner| {
+        principal.sees_conversations_of(events::UserId::from_bytes(owner.bytes()))
+    })
 }
 
 /// A path segment, refused as problem+json when it is not UTF-8.

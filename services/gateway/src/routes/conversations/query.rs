@@ -1,6 +1,5 @@
 //! What a read of `conversations` asks, as pure rules: whom the caller may
-//! see, the filters, the opaque cursor of a page, and the two ids a
-//! conversation goes by. Both the dashboard and the ElevenLabs-compatible
+//! see, the filters and the opaque cursor of a page. Both the dashboard and the ElevenLabs-compatible
 //! routes build their MongoDB filters here.
 
 use base64::Engine;
@@ -16,8 +15,6 @@ pub const PAGE_SIZE_MAX: u32 = 100;
 pub const PAGE_SIZE_DEFAULT: u32 = 30;
 /// Longest text search, so one request cannot ask for an enormous pattern.
 pub const SEARCH_MAX_CHARS: usize = 200;
-/// Longest ElevenLabs id accepted in a path.
-const ELEVENLABS_ID_MAX: usize = 128;
 
 /// Why a parameter was refused; the text names it and what it takes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,8 +30,7 @@ pub enum ParamError {
     },
 }
 
-/// Whose conversations the caller may read: an admin everyone's, anyone
-/// else (finance included, who sees no one's transcripts) only their own.
+/// Whose conversations a read may return.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
     All,
@@ -42,13 +38,26 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub fn of(principal: &Principal) -> Self {
+    /// Conversations whose transcripts the caller may read: an admin
+    /// everyone's, anyone else (finance included) only their own.
+    pub fn transcripts(principal: &Principal) -> Self {
         match principal.role {
             Role::Admin => Self::All,
-            Role::User | Role::Finance => {
-                Self::Owner(ObjectId::from_bytes(principal.user_id.bytes()))
-            }
+            Role::User | Role::Finance => Self::own(principal),
         }
+    }
+
+    /// Conversations whose money (ids, times, duration, cost, metrics,
+    /// ledger trail) the caller may read: finance and admin everyone's.
+    pub fn money(principal: &Principal) -> Self {
+        match principal.role {
+            Role::Admin | Role::Finance => Self::All,
+            Role::User => Self::own(principal),
+        }
+    }
+
+    fn own(principal: &Principal) -> Self {
+        Self::Owner(ObjectId::from_bytes(principal.user_id.bytes()))
     }
 
     pub fn permits(&self, owner: ObjectId) -> bool {
@@ -288,42 +297,6 @@ pub fn page_filter(
         0 => Document::new(),
         1 => all.pop().unwrap_or_default(),
         _ => doc! { "$and": all },
-    }
-}
-
-/// A conversation as a path names it: Parlor's ObjectId, or the ElevenLabs
-/// id (`conv_…`) the client learned over the WebSocket.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Reference {
-    Parlor(ObjectId),
-    ElevenLabs(String),
-}
-
-impl Reference {
-    pub fn parse(text: &str) -> Result<Self, ParamError> {
-        if let Ok(id) = text.parse::<events::ConversationId>() {
-            return Ok(Self::Parlor(ObjectId::from_bytes(id.bytes())));
-        }
-        let plausible = text.starts_with("conv_")
-            && text.len() <= ELEVENLABS_ID_MAX
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if plausible {
-            Ok(Self::ElevenLabs(text.to_owned()))
-        } else {
-            Err(ParamError::Invalid {
-                name: "conversation id",
-                expected: "a 24-hex Parlor id or an ElevenLabs conv_ id",
-            })
-        }
-    }
-
-    pub fn filter(&self) -> Document {
-        match self {
-            Self::Parlor(id) => doc! { "_id": id },
-            Self::ElevenLabs(id) => doc! { "metadata.elevenlabs_conversation_id": id.as_str() },
-        }
     }
 }
 

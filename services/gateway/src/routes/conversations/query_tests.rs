@@ -27,22 +27,6 @@ fn page_sizes_outside_one_to_a_hundred_are_refused() {
 }
 
 #[test]
-fn a_reference_is_an_object_id_or_an_elevenlabs_id() {
-    let hex = "65f0a1b2c3d4e5f601234567";
-    assert_eq!(
-        Reference::parse(hex),
-        Ok(Reference::Parlor(ObjectId::parse_str(hex).expect("hex")))
-    );
-    assert_eq!(
-        Reference::parse("conv_01abc"),
-        Ok(Reference::ElevenLabs("conv_01abc".into()))
-    );
-    for bad in ["", "123", "conv_a b", "agent_1", "65f0a1b2c3d4e5f60123456z"] {
-        assert!(Reference::parse(bad).is_err(), "{bad}");
-    }
-}
-
-#[test]
 fn a_user_sees_only_their_own_and_the_filters_all_hold() {
     let me = ObjectId::from_bytes([1; 12]);
     let filter = Filter {

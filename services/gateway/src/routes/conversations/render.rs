@@ -1,7 +1,9 @@
 //! A `conversations` document in Parlor's own JSON: the Prisma
 //! `Conversation` field names and types (ids as strings, times RFC 3339,
 //! `duration` an integer, `cost` a number), plus the projector's sentiment
-//! and, for one conversation, its ledger trail.
+//! and, for one conversation, its ledger trail. What was said (transcript,
+//! messages, metadata, analysis, sentiment) goes only to callers who may
+//! read it; finance gets the rest of everyone's.
 
 use bson::{Bson, DateTime, Document};
 use serde::Serialize;
@@ -36,6 +38,7 @@ pub struct ConversationItem {
     /// Credits.
     pub cost: f64,
     pub metrics: Metrics,
+    /// Null to a caller who may not read what was said.
     pub sentiment: Option<Sentiment>,
 }
 
@@ -45,15 +48,18 @@ pub struct ConversationItem {
 pub struct ConversationDocument {
     #[serde(flatten)]
     pub item: ConversationItem,
-    /// One `role: text` line per embedded message.
-    pub transcript: String,
-    /// Every message, those past the document's cap included.
-    pub messages: Vec<Message>,
+    /// One `role: text` line per embedded message; null to a caller who
+    /// may not read what was said (finance, on another user's call).
+    pub transcript: Option<String>,
+    /// Every message, those past the document's cap included; null as
+    /// `transcript` is.
+    pub messages: Option<Vec<Message>>,
     /// The document's `metadata` as stored (mode, termination reason,
-    /// charging, analysis, …); null before anything was recorded.
+    /// charging, analysis, …); null before anything was recorded, and
+    /// null as `transcript` is.
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
-    /// ElevenLabs' analysis, once reported.
+    /// ElevenLabs' analysis, once reported; null as `transcript` is.
     #[schema(value_type = Option<Object>)]
     pub analysis: Option<Value>,
     /// The ledger entries booked for this conversation, in stream order.
@@ -125,7 +131,8 @@ pub fn item_projection() -> Document {
     }
 }
 
-pub fn item(document: &Document) -> ConversationItem {
+/// A list item; `said`: whether the caller may read what was said.
+pub fn item(document: &Document, said: bool) -> ConversationItem {
     let metadata = document.get_document("metadata").ok();
     let metrics = document.get_document("metrics").ok();
     let metric_f64 = |key| metrics.and_then(|m| m.get_f64(key).ok()).unwrap_or(0.0);
@@ -154,6 +161,7 @@ pub fn item(document: &Document) -> ConversationItem {
             cost_per_minute: metric_f64("costPerMinute"),
         },
         sentiment: metadata
+            .filter(|_| said)
             .and_then(|m| m.get_document("sentiment").ok())
             .map(|s| Sentiment {
                 score: s.get_f64("score").ok(),
@@ -163,19 +171,24 @@ pub fn item(document: &Document) -> ConversationItem {
     }
 }
 
+/// One conversation whole; `messages` is `None` for a caller who may not
+/// read what was said, who then gets none of it.
 pub fn document(
     document: &Document,
-    messages: &[Document],
+    messages: Option<&[Document]>,
     ledger: &[Document],
 ) -> ConversationDocument {
-    let metadata = document.get_document("metadata").ok();
+    let said = messages.is_some();
+    let metadata = document.get_document("metadata").ok().filter(|_| said);
     ConversationDocument {
-        item: item(document),
-        transcript: document
-            .get_str("transcript")
-            .unwrap_or_default()
-            .to_owned(),
-        messages: messages.iter().map(message).collect(),
+        item: item(document, said),
+        transcript: said.then(|| {
+            document
+                .get_str("transcript")
+                .unwrap_or_default()
+                .to_owned()
+        }),
+        messages: messages.map(|all| all.iter().map(message).collect()),
         metadata: metadata.map(|m| Bson::Document(m.clone()).into_relaxed_extjson()),
         analysis: metadata
             .and_then(|m| m.get_document("analysis").ok())

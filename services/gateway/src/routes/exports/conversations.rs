@@ -2,24 +2,25 @@
 //! row each, oldest first, with the filters of `GET /api/conversations`
 //! (its `conversations::query` rules, dates also as plain days). Users export their
 //! own; finance and admin everyone's, but a transcript only goes to whoever
-//! may read it (so finance gets the column empty for other users).
+//! may read it (so finance gets the column empty for other users, and may
+//! not search it with `q`), as `GET /api/conversations` has it.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use bson::oid::ObjectId;
 use bson::{Document, doc};
 use chrono::{DateTime, Utc};
-use events::{AgentId, UserId};
+use events::AgentId;
 use serde::{Deserialize, Serialize};
 
 use super::format::Format;
-use super::stream::{self, BATCH_DOCUMENTS, Row};
-use crate::auth::{Principal, Role};
+use super::stream::{self, ExportResponses, Row};
+use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
-use crate::routes::conversations::fetch::{self, mongo_error};
+use crate::routes::conversations::fetch;
 use crate::routes::conversations::query::{Filter, Order, Scope, Search, Status, page_filter};
+use crate::routes::conversations::reads_what_was_said;
 use crate::routes::money::range::Window;
 use crate::routes::money::{fields, path};
 use crate::state::AppState;
@@ -118,12 +119,8 @@ impl ConversationRow {
 #[utoipa::path(get, path = "/api/exports/conversations", tag = "exports",
     params(ConversationsExportQuery),
     responses(
-        (status = 200, description = "The rows, streamed", content(
-            (String = "text/csv"),
-            (String = "application/x-ndjson"),
-        )),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        ExportResponses,
+        (status = 403, description = "Finance searching what was said (q)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "userId names another user", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn export_conversations(
@@ -132,12 +129,12 @@ pub async fn export_conversations(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<ConversationsExportQuery>,
 ) -> Result<Response, ApiError> {
-    let format = Format::choose(query.format, &headers);
+    if query.q.is_some() {
+        principal.require_transcript_search()?;
+    }
+    let format = Format::choose(query.format, &headers)?;
     let window = Window::parse(query.from.as_deref(), query.to.as_deref())?;
-    let scope = match principal.role {
-        Role::User => Scope::Owner(ObjectId::from_bytes(principal.user_id.bytes())),
-        Role::Finance | Role::Admin => Scope::All,
-    };
+    let scope = Scope::money(&principal);
     let user_id = match query.user_id.as_deref().map(path::user).transpose()? {
         Some(user) => Some(principal.money_of(user, "user")?.to_string()),
         None => None,
@@ -179,28 +176,18 @@ pub async fn export_conversations(
         search.overflow_hits = fetch::overflow_hits(&state.reads, search).await?;
     }
     let order = Order::OldestFirst;
-    let cursor = state
-        .reads
-        .conversations()
+    let collection = state.reads.conversations();
+    let find = collection
         .find(page_filter(scope, &filter, None, order))
         .projection(doc! { "messages": 0, "projection": 0 })
-        .sort(order.sort())
-        .batch_size(BATCH_DOCUMENTS)
-        .allow_disk_use(true)
-        .await
-        .map_err(mongo_error)?;
+        .sort(order.sort());
+    let cursor = stream::open(find).await?;
     tracing::info!(caller = %principal.user_id, ?format, "conversations export started");
     Ok(stream::response(
         cursor,
         format,
         "conversations",
-        move |document| {
-            let owner = document
-                .get_object_id("userId")
-                .map(|id| UserId::from_bytes(id.bytes()));
-            let with_transcript = owner.is_ok_and(|owner| principal.sees_conversations_of(owner));
-            ConversationRow::of(&document, with_transcript)
-        },
+        move |document| ConversationRow::of(&document, reads_what_was_said(&principal, &document)),
     ))
 }
 

@@ -10,11 +10,10 @@ use events::AccountId;
 use serde::Deserialize;
 
 use super::format::Format;
-use super::stream::{self, BATCH_DOCUMENTS, Row};
+use super::stream::{self, ExportResponses, Row};
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
-use crate::routes::conversations::fetch::mongo_error;
 use crate::routes::money::accounts::LedgerEntry;
 use crate::routes::money::path;
 use crate::routes::money::range::Window;
@@ -55,12 +54,7 @@ impl Row for LedgerEntry {
 #[utoipa::path(get, path = "/api/exports/ledger", tag = "exports",
     params(LedgerExportQuery),
     responses(
-        (status = 200, description = "The rows, streamed", content(
-            (String = "text/csv"),
-            (String = "application/x-ndjson"),
-        )),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        ExportResponses,
         (status = 404, description = "account is another user's", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn export_ledger(
@@ -69,7 +63,7 @@ pub async fn export_ledger(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<LedgerExportQuery>,
 ) -> Result<Response, ApiError> {
-    let format = Format::choose(query.format, &headers);
+    let format = Format::choose(query.format, &headers)?;
     let window = Window::parse(query.from.as_deref(), query.to.as_deref())?;
     let everyone = matches!(principal.role, Role::Finance | Role::Admin);
     let account = match query.account.as_deref().map(path::account).transpose()? {
@@ -84,15 +78,11 @@ pub async fn export_ledger(
         filter.insert("account", account.to_string());
     }
     window.restrict(&mut filter, "occurredAt");
-    let cursor = state
-        .reads
-        .ledger_entries()
+    let collection = state.reads.ledger_entries();
+    let find = collection
         .find(filter)
-        .sort(doc! { "sequence": 1, "_id": 1 })
-        .batch_size(BATCH_DOCUMENTS)
-        .allow_disk_use(true)
-        .await
-        .map_err(mongo_error)?;
+        .sort(doc! { "sequence": 1, "_id": 1 });
+    let cursor = stream::open(find).await?;
     tracing::info!(caller = %principal.user_id, ?format, "ledger export started");
     Ok(stream::response(cursor, format, "ledger", |document| {
         LedgerEntry::of(&document)

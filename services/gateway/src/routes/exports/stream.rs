@@ -12,14 +12,20 @@ use bson::Document;
 use bytes::Bytes;
 use futures::TryStreamExt;
 use mongodb::Cursor;
+use mongodb::action::Find;
 use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{Content, RefOr, ResponseBuilder};
 
 use super::format::Format;
+use crate::error::{ApiError, problem_responses};
+use crate::routes::conversations::fetch::mongo_error;
 
 /// Bytes buffered before a chunk is sent.
 pub const CHUNK_BYTES: usize = 32 * 1024;
 /// Documents the driver fetches per round trip.
-pub const BATCH_DOCUMENTS: u32 = 256;
+const BATCH_DOCUMENTS: u32 = 256;
 
 /// A flat row of an export; `COLUMNS` are its serialised field names, in order.
 pub trait Row: Serialize {
@@ -94,6 +100,39 @@ fn csv_writer() -> csv::Writer<Vec<u8>> {
         .from_writer(Vec::with_capacity(CHUNK_BYTES * 2))
 }
 
+/// What both exports answer but their own 404 (and finance's 403).
+pub struct ExportResponses;
+
+impl utoipa::IntoResponses for ExportResponses {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        let text = || Content::new(Some(ObjectBuilder::new().schema_type(Type::String)));
+        let rows = ResponseBuilder::new()
+            .description("The rows, streamed")
+            .content("text/csv", text())
+            .content("application/x-ndjson", text())
+            .build();
+        let mut responses = problem_responses(&[
+            (400, "A parameter is malformed or unknown"),
+            (401, "No credential, or a bad one"),
+            (
+                406,
+                "Accept allows neither CSV nor NDJSON, and no format= chooses",
+            ),
+        ]);
+        responses.insert("200".to_owned(), RefOr::T(rows));
+        responses
+    }
+}
+
+/// Opens the cursor an export reads: a batch of documents per round trip,
+/// sorting on disk when it must.
+pub async fn open(find: Find<'_, Document>) -> Result<Cursor<Document>, ApiError> {
+    find.batch_size(BATCH_DOCUMENTS)
+        .allow_disk_use(true)
+        .await
+        .map_err(mongo_error)
+}
+
 /// The export of `cursor`'s documents as `to_row` makes them, named
 /// `<name>.<extension>` for a browser's download.
 pub fn response<R, F>(cursor: Cursor<Document>, format: Format, name: &str, to_row: F) -> Response
@@ -111,7 +150,7 @@ where
     ];
     let encoder = match Encoder::new::<R>(format) {
         Ok(encoder) => encoder,
-        Err(error) => return crate::error::ApiError::internal(error).into_response(),
+        Err(error) => return ApiError::internal(error).into_response(),
     };
     let chunks = futures::stream::try_unfold(Some((cursor, encoder, to_row)), |state| async move {
         let Some((mut cursor, mut encoder, mut to_row)) = state else {

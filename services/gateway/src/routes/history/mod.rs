@@ -23,10 +23,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Principal;
+use crate::conversation_ref::ConversationRef;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
 use crate::routes::conversations::query::{
-    Cursor, Filter, Order, ParamError, Reference, Scope, Search, Verdict, page_size,
+    Cursor, Filter, Order, ParamError, Scope, Search, Verdict, page_size,
 };
 use crate::routes::conversations::{fetch, path_segment};
 use crate::state::AppState;
@@ -142,7 +143,7 @@ async fn list_conversations(
     };
     let page = fetch::page(
         &state.reads,
-        Scope::of(&principal),
+        Scope::transcripts(&principal),
         filter,
         cursor.as_ref(),
         order,
@@ -178,8 +179,13 @@ async fn get_conversation(
     State(state): State<AppState>,
     conversation_id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ConversationDetail>, ApiError> {
-    let reference = Reference::parse(&path_segment(conversation_id)?).map_err(invalid)?;
-    let document = fetch::one(&state.reads, Scope::of(&principal), &reference)
+    let reference = ConversationRef::parse(&path_segment(conversation_id)?).ok_or_else(|| {
+        invalid(expected(
+            "conversation_id",
+            "an ElevenLabs conv_ id or a 24-hex Parlor id",
+        ))
+    })?;
+    let document = fetch::one(&state.reads, Scope::transcripts(&principal), &reference)
         .await?
         .ok_or(ApiError::NotFound("conversation"))?;
     let messages = fetch::messages(&state.reads, &document).await?;

@@ -13,11 +13,12 @@ use super::balance::UserBalance;
 use super::idempotency;
 use super::ledger_ask::{COMMAND_TIMEOUT, ask};
 use super::role::Admin;
-use crate::error::{ApiError, Problem};
+use super::write_problems::AdminWriteProblems;
+use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CorrectionRequest {
     /// 24-hex user id.
@@ -37,19 +38,13 @@ pub struct CorrectionDone {
     pub balance: UserBalance,
 }
 
-/// Corrects a user's credits by hand, either sign, with a reason (admin). A retry with the same `Idempotency-Key` books nothing new.
+/// Corrects a user's credits by hand, either sign, with a reason (admin). A retry with the same `Idempotency-Key` and body books nothing new; the key with another body is 422.
 #[utoipa::path(post, path = "/api/admin/corrections", tag = "admin",
     request_body = CorrectionRequest,
-    params(("Idempotency-Key" = String, Header, description = "Names this correction; a retry with the same key counts once")),
+    params(("Idempotency-Key" = String, Header, description = "Names this correction; a retry with the same key and body counts once; the key with another body is 422")),
     responses(
         (status = 200, description = "Booked (or already booked under this key); the balance after", body = CorrectionDone),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not admin", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The ledger is not answering", body = Problem, content_type = "application/problem+json"),
+        AdminWriteProblems,
     ))]
 pub async fn correct(
     State(state): State<AppState>,
@@ -68,6 +63,7 @@ pub async fn correct(
             "a correction needs its reason".to_owned(),
         ));
     }
+    state.idempotency.claim(correction_id, &request).await?;
     let user_id = request.user_id;
     let body = CorrectCredits {
         correction_id,

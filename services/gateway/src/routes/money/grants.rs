@@ -14,11 +14,12 @@ use super::balance::UserBalance;
 use super::idempotency;
 use super::ledger_ask::{COMMAND_TIMEOUT, ask};
 use super::role::Admin;
-use crate::error::{ApiError, Problem};
+use super::write_problems::AdminWriteProblems;
+use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GrantRequest {
     /// 24-hex user id.
@@ -40,19 +41,13 @@ pub struct GrantDone {
     pub balance: UserBalance,
 }
 
-/// Grants a user credits, optionally expiring (admin). A retry with the same `Idempotency-Key` books nothing new.
+/// Grants a user credits, optionally expiring (admin). A retry with the same `Idempotency-Key` and body books nothing new; the key with another body is 422.
 #[utoipa::path(post, path = "/api/admin/grants", tag = "admin",
     request_body = GrantRequest,
-    params(("Idempotency-Key" = String, Header, description = "Names this grant; a retry with the same key counts once")),
+    params(("Idempotency-Key" = String, Header, description = "Names this grant; a retry with the same key and body counts once; the key with another body is 422")),
     responses(
         (status = 200, description = "Granted (or already granted under this key); the balance after", body = GrantDone),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not admin", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The ledger is not answering", body = Problem, content_type = "application/problem+json"),
+        AdminWriteProblems,
     ))]
 pub async fn grant(
     State(state): State<AppState>,
@@ -67,6 +62,13 @@ pub async fn grant(
             request.credits
         )));
     }
+    if let Some(past) = request.expires_at.filter(|at| *at <= Utc::now()) {
+        return Err(ApiError::Unprocessable(format!(
+            "expiresAt {} is not in the future",
+            past.to_rfc3339()
+        )));
+    }
+    state.idempotency.claim(grant_id, &request).await?;
     let credits = Credits::new(request.credits);
     let user_id = request.user_id;
     let balance: Balance = match request.expires_at {
@@ -80,12 +82,6 @@ pub async fn grant(
             ask(&state.nats, subject::LEDGER_GRANT, &body, COMMAND_TIMEOUT).await?
         }
         Some(expires_at) => {
-            if expires_at <= Utc::now() {
-                return Err(ApiError::Unprocessable(format!(
-                    "expiresAt {} is not in the future",
-                    expires_at.to_rfc3339()
-                )));
-            }
             let body = GrantExpiringCredits {
                 grant_id,
                 user_id,

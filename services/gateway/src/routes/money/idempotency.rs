@@ -1,17 +1,81 @@
 //! The `Idempotency-Key` header of the admin writes. The ledger books a
 //! grant or correction once per id, so the id is derived from the key
 //! (with the caller and the kind of write): a retried request books
-//! nothing new and answers the balance again. A key names one write;
-//! reusing it with another body also books nothing.
+//! nothing new and answers the balance again. A key names one write: the
+//! first body it comes with is kept (its SHA-256, in the NATS KV bucket
+//! [`BUCKET`] every gateway copy shares, for good, as the ledger keeps the
+//! id), and the key with another body is 422, as Stripe answers it.
 
+use std::time::Duration;
+
+use async_nats::jetstream::kv;
 use axum::http::HeaderMap;
 use events::{EventId, UserId};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::kv::{BucketError, Buckets, bucket};
 
 pub const HEADER: &str = "idempotency-key";
 pub const MAX_KEY_BYTES: usize = 200;
+pub const BUCKET: &str = "parlor_idempotency_keys";
+/// Past this NATS counts as down for the write.
+const CLAIM_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The keys admin writes used, each with the body it first came with.
+#[derive(Clone)]
+pub struct IdempotencyKeys {
+    kv: kv::Store,
+}
+
+impl IdempotencyKeys {
+    pub async fn open(buckets: &Buckets) -> Result<Self, BucketError> {
+        let description = "Idempotency-Keys of admin writes, with their first body's SHA-256";
+        // No max_age: the ledger dedupes the write's id for good.
+        Ok(Self {
+            kv: bucket(buckets, BUCKET, description, Duration::ZERO).await?,
+        })
+    }
+
+    /// Names write `id` with `body`: the first time, or the same body
+    /// again, passes; another body under the same key is 422.
+    pub async fn claim(&self, id: EventId, body: &impl Serialize) -> Result<(), ApiError> {
+        let fingerprint = hex::encode(Sha256::digest(
+            serde_json::to_vec(body).map_err(ApiError::internal)?,
+        ));
+        let key = id.to_string();
+        let unavailable = |error: &dyn std::fmt::Display| {
+            tracing::warn!(%error, "cannot record an Idempotency-Key");
+            ApiError::Unavailable("NATS KV")
+        };
+        let created = tokio::time::timeout(
+            CLAIM_TIMEOUT,
+            self.kv.create(&key, fingerprint.clone().into()),
+        )
+        .await
+        .map_err(|e| unavailable(&e))?;
+        match created {
+            Ok(_) => Ok(()),
+            Err(error) if error.kind() == kv::CreateErrorKind::AlreadyExists => {
+                let first = tokio::time::timeout(CLAIM_TIMEOUT, self.kv.get(&key))
+                    .await
+                    .map_err(|e| unavailable(&e))?
+                    .map_err(|e| unavailable(&e))?;
+                if first.as_deref() == Some(fingerprint.as_bytes()) {
+                    Ok(())
+                } else {
+                    Err(ApiError::Unprocessable(
+                        "this Idempotency-Key was used with another body; \
+                         a new write needs a new key"
+                            .to_owned(),
+                    ))
+                }
+            }
+            Err(error) => Err(unavailable(&error)),
+        }
+    }
+}
 
 /// The id of the write `kind` (`grant`, `correction`) that `caller` names with the request's key.
 pub fn write_id(headers: &HeaderMap, caller: UserId, kind: &str) -> Result<EventId, ApiError> {

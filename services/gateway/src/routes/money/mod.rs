@@ -9,7 +9,7 @@ mod corrections;
 mod cost;
 pub(crate) mod fields;
 mod grants;
-mod idempotency;
+pub(crate) mod idempotency;
 mod ledger_ask;
 mod metrics;
 pub(crate) mod page;
@@ -17,6 +17,7 @@ pub(crate) mod path;
 pub(crate) mod range;
 mod reconciliation;
 mod role;
+mod write_problems;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
