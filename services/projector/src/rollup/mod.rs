@@ -262,28 +262,31 @@ impl Rollups {
                     None => deleted.push(doc! { "q": { "_id": id.as_str() }, "limit": 1 }),
                 }
             }
-            for slice in replaced.chunks(PUTS_PER_COMMAND) {
-                let reply = self
-                    .db
-                    .run_command(doc! {
-                        "update": collection.name(),
-                        "updates": slice,
-                        "ordered": false,
-                    })
-                    .await?;
-                check_write_errors(&reply, |_| false)?;
-            }
-            for slice in deleted.chunks(PUTS_PER_COMMAND) {
-                let reply = self
-                    .db
-                    .run_command(doc! {
-                        "delete": collection.name(),
-                        "deletes": slice,
-                        "ordered": false,
-                    })
-                    .await?;
-                check_write_errors(&reply, |_| false)?;
-            }
+            self.send("update", "updates", collection, &replaced)
+                .await?;
+            self.send("delete", "deletes", collection, &deleted).await?;
+        }
+        Ok(())
+    }
+
+    /// `statements` as `command`s on `collection`, in slices.
+    async fn send(
+        &self,
+        command: &str,
+        field: &str,
+        collection: &Collection<Document>,
+        statements: &[Document],
+    ) -> Result<(), Error> {
+        for slice in statements.chunks(PUTS_PER_COMMAND) {
+            let reply = self
+                .db
+                .run_command(doc! {
+                    command: collection.name(),
+                    field: slice,
+                    "ordered": false,
+                })
+                .await?;
+            check_write_errors(&reply, |_| false)?;
         }
         Ok(())
     }

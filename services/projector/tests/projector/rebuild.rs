@@ -384,6 +384,18 @@ async fn an_overflowing_call(world: &World) -> Call {
     call
 }
 
+/// A rebuild by `tuning` that swaps in `projection`.
+async fn rebuild_only(world: &World, tuning: Tuning, projection: projector::names::Projection) {
+    let options = Options {
+        holder: "test".into(),
+        projection,
+        ..Options::default()
+    };
+    rebuild_with(&world.store, &world.db, tuning, &options, &mut |_| {})
+        .await
+        .expect("rebuild");
+}
+
 const MODELS: [&str; 7] = [
     "conversations",
     "conversation_messages",
@@ -415,13 +427,7 @@ async fn a_rebuild_that_writes_out_midway_gives_the_live_documents_overflow_incl
         rebuild_held_events: 50,
         ..Tuning::default()
     };
-    let options = Options {
-        holder: "test".into(),
-        ..Options::default()
-    };
-    rebuild_with(&world.store, &world.db, tuning, &options, &mut |_| {})
-        .await
-        .expect("rebuild");
+    rebuild_only(&world, tuning, projector::names::Projection::All).await;
     let rebuilt = every_model(&world).await;
     for ((collection, before), after) in MODELS.iter().zip(&live).zip(&rebuilt) {
         assert_eq!(after, before, "{collection}");
@@ -498,43 +504,29 @@ async fn one_conversation_or_one_projection_is_rebuilt_alone() {
     .expect("an unknown conversation");
     assert_eq!(none, None);
 
-    let options = Options {
-        holder: "test".into(),
-        projection: projector::names::Projection::Conversations,
-        ..Options::default()
-    };
-    rebuild_with(
-        &world.store,
-        &world.db,
+    rebuild_only(
+        &world,
         Tuning::default(),
-        &options,
-        &mut |_| {},
+        projector::names::Projection::Conversations,
     )
-    .await
-    .expect("rebuild conversations");
+    .await;
     assert_eq!(all_documents(&world).await, live[0]);
     // Refreshing the long call's rollups above mended its user's days only.
     let usage = documents_of(&world, "user_usage_daily").await;
     assert!(usage.iter().any(|d| d.get_i64("seconds") == Ok(-1)));
     // Agent statistics were refreshed from the short call while tampered.
-    for projection in [
+    rebuild_only(
+        &world,
+        Tuning::default(),
         projector::names::Projection::Usage,
+    )
+    .await;
+    rebuild_only(
+        &world,
+        Tuning::default(),
         projector::names::Projection::AgentStats,
-    ] {
-        let options = Options {
-            projection,
-            ..options.clone()
-        };
-        rebuild_with(
-            &world.store,
-            &world.db,
-            Tuning::default(),
-            &options,
-            &mut |_| {},
-        )
-        .await
-        .expect("rebuild rollups");
-    }
+    )
+    .await;
     for ((collection, before), after) in MODELS.iter().zip(&live).zip(every_model(&world).await) {
         assert_eq!(&after, before, "{collection}");
     }
