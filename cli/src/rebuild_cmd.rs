@@ -8,18 +8,27 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::Args;
+use clap::builder::{PossibleValue, PossibleValuesParser};
+use events::ConversationId;
 use eventstore::{EventStore, ReplayFrom};
 use indicatif::{ProgressBar, ProgressStyle};
+use mongodb::bson::{Document, doc};
 use projector::consumer::Until;
+use projector::names::{self, Projection};
 use projector::rebuild::{self, Options};
 
 use crate::verify::{Verified, Verifier};
 
 #[derive(Args)]
 pub struct RebuildArgs {
-    /// Only `all` (every read model is built in one pass and swapped together).
-    #[arg(long, default_value = "all")]
+    /// The read model swapped in. Every one is built (they come from one
+    /// pass over the log); only this one's collections replace the live ones.
+    #[arg(long, default_value = "all", value_parser = projection_names())]
     projection: String,
+    /// Rebuild only this conversation (its 24-hex id, or the ElevenLabs
+    /// `conv_…` id) from its own events, and replace its document.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["into", "dry_run", "verify", "from", "to"])]
+    conversation: Option<String>,
     /// With --into: where each stream starts (a stream sequence, or an RFC 3339 time).
     #[arg(long, value_name = "SEQ|TIME", requires = "into")]
     from: Option<String>,
@@ -43,6 +52,13 @@ pub struct RebuildArgs {
     sample: usize,
 }
 
+/// `--projection`'s values, each with the collections it swaps.
+fn projection_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        Projection::ALL.map(|p| PossibleValue::new(p.name()).help(p.collections().join(", "))),
+    )
+}
+
 /// A position in the log, as the user wrote it.
 enum Position {
     Sequence(u64),
@@ -61,12 +77,8 @@ fn position(flag: &str, value: &str) -> anyhow::Result<Position> {
 }
 
 fn options(args: &RebuildArgs) -> anyhow::Result<Options> {
-    if args.projection != "all" {
-        bail!(
-            "--projection {}: the read models are built together in one pass; only `all` is supported",
-            args.projection
-        );
-    }
+    let projection = Projection::named(&args.projection)
+        .with_context(|| format!("--projection {}: no such read model", args.projection))?;
     if let Some(name) = &args.into
         && (name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
     {
@@ -93,6 +105,7 @@ fn options(args: &RebuildArgs) -> anyhow::Result<Options> {
         from,
         to,
         holder: format!("parlor-rebuild-{}", std::process::id()),
+        projection,
     })
 }
 
@@ -109,6 +122,9 @@ pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
     let db = projector::connect_database(&config)
         .await
         .with_context(|| format!("connecting to MongoDB at {}", config.mongodb_uri))?;
+    if let Some(conversation) = &args.conversation {
+        return one_conversation(&store, &db, &tuning, conversation).await;
+    }
     let bar = ProgressBar::new(rebuild::log_size(&store).await?);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} events  {per_sec}  ETA {eta}")
@@ -154,10 +170,48 @@ pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
             }
         }
         (None, false) => println!(
-            "rebuilt every read model from {} events ({per_second:.0} events/s) and swapped it in",
-            rebuilt.events
+            "rebuilt every read model from {} events ({per_second:.0} events/s) and swapped in {}",
+            rebuilt.events,
+            match options.projection {
+                Projection::All => "all of them".to_owned(),
+                one => one.collections().join(", "),
+            }
         ),
     }
+    Ok(())
+}
+
+/// `--conversation`: the conversation `given` (our id, or ElevenLabs' as the
+/// read model knows it) rebuilt and replaced.
+#[allow(clippy::print_stdout)]
+async fn one_conversation(
+    store: &EventStore,
+    db: &mongodb::Database,
+    tuning: &projector::Tuning,
+    given: &str,
+) -> anyhow::Result<()> {
+    let id = match given.parse::<ConversationId>() {
+        Ok(id) => id,
+        Err(_) if given.starts_with("conv_") => {
+            let found = db
+                .collection::<Document>(names::CONVERSATIONS)
+                .find_one(doc! { "metadata.elevenlabs_conversation_id": given })
+                .await?
+                .and_then(|d| d.get_object_id("_id").ok())
+                .with_context(|| {
+                    format!("--conversation {given}: no conversation has this ElevenLabs id")
+                })?;
+            ConversationId::from_bytes(found.bytes())
+        }
+        Err(_) => bail!("--conversation {given}: neither a 24-hex conversation id nor a conv_ id"),
+    };
+    let replaced = projector::single::rebuild_conversation(store, db, tuning, id)
+        .await?
+        .with_context(|| format!("--conversation {given}: the log holds no event of it"))?;
+    println!(
+        "rebuilt conversation {id} from {} events ({} overflow messages) and replaced it",
+        replaced.events, replaced.overflow
+    );
     Ok(())
 }
 

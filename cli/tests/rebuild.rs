@@ -1,5 +1,6 @@
 //! `parlor rebuild` as a user meets it: a full rebuild swapped in, a dry
-//! run, an "as of" view, and wrong flags refused with a message.
+//! run, an "as of" view, one projection, one conversation, and wrong flags
+//! refused with a message.
 
 use events::conversation::{ConversationMode, Requested};
 use events::{ConversationEvent, ConversationId, CorrelationId, Envelope, EnvelopeMeta, UserId};
@@ -86,8 +87,38 @@ async fn rebuild_dry_run_and_an_as_of_view() {
     let empty = db.collection::<Document>("conversations_empty");
     assert_eq!(empty.count_documents(doc! {}).await.expect("count"), 0);
 
+    let usage = parlor(&url, &mongo, &["--projection", "usage"]).await;
+    assert!(usage.status.success(), "{usage:?}");
+    assert!(
+        String::from_utf8_lossy(&usage.stdout).contains("user_usage_daily, user_usage_monthly"),
+        "{usage:?}"
+    );
+    let one = parlor(&url, &mongo, &["--conversation", &id.to_string()]).await;
+    assert!(one.status.success(), "{one:?}");
+    assert!(
+        String::from_utf8_lossy(&one.stdout).contains("from 1 events"),
+        "{one:?}"
+    );
+    let unknown = parlor(&url, &mongo, &["--projection", "agents"]).await;
+    assert_eq!(unknown.status.code(), Some(2), "{unknown:?}");
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("invalid value 'agents'") && stderr.contains("agent-stats"),
+        "{stderr}"
+    );
     for (args, says) in [
-        (&["--projection", "agents"][..], "only `all` is supported"),
+        (
+            &["--conversation", &ConversationId::new().to_string()][..],
+            "the log holds no event of it",
+        ),
+        (
+            &["--conversation", "conv_nobody"][..],
+            "no conversation has this ElevenLabs id",
+        ),
+        (
+            &["--conversation", "42"][..],
+            "neither a 24-hex conversation id nor a conv_ id",
+        ),
         (&["--into", "a-b"][..], "letters, digits and `_` only"),
         (
             &["--into", "x", "--to", "yesterday"][..],

@@ -28,13 +28,26 @@ impl EventStore {
         stream: StreamName,
         from: ReplayFrom,
     ) -> Result<impl Stream<Item = Result<LogMessage, Error>> + use<>, Error> {
-        let deliver = match from {
-            ReplayFrom::Beginning | ReplayFrom::Sequence(0) => DeliverPolicy::All,
-            ReplayFrom::Sequence(start_sequence) => {
-                DeliverPolicy::ByStartSequence { start_sequence }
-            }
-            ReplayFrom::Time(start_time) => DeliverPolicy::ByStartTime { start_time },
-        };
-        self.read_snapshot(stream, None, deliver).await
+        self.read_snapshot(stream, None, deliver(from)).await
+    }
+
+    /// [`replay`](Self::replay) of the messages on `subject` alone (one
+    /// aggregate's, or one account's).
+    pub async fn replay_subject(
+        &self,
+        stream: StreamName,
+        subject: &str,
+        from: ReplayFrom,
+    ) -> Result<impl Stream<Item = Result<LogMessage, Error>> + use<>, Error> {
+        self.read_snapshot(stream, Some(subject.to_owned()), deliver(from))
+            .await
+    }
+}
+
+fn deliver(from: ReplayFrom) -> DeliverPolicy {
+    match from {
+        ReplayFrom::Beginning | ReplayFrom::Sequence(0) => DeliverPolicy::All,
+        ReplayFrom::Sequence(start_sequence) => DeliverPolicy::ByStartSequence { start_sequence },
+        ReplayFrom::Time(start_time) => DeliverPolicy::ByStartTime { start_time },
     }
 }

@@ -34,6 +34,9 @@ pub struct Tuning {
     /// `PARLOR_PROJECTOR_BATCH_LINGER_MS`: how long the first event of a
     /// batch waits for more before the batch is written.
     pub batch_linger: Duration,
+    /// `PARLOR_PROJECTOR_REBUILD_HELD_EVENTS`: events a rebuild folds in
+    /// memory before writing out what it holds (bounds its memory).
+    pub rebuild_held_events: usize,
     /// `PARLOR_USD_PER_MILLION_CREDITS`: what usage rollups show as money.
     pub usd_per_million_credits: f64,
     pub retry_delay: Duration,
@@ -45,6 +48,7 @@ impl Default for Tuning {
             batch_events: DEFAULT_BATCH_EVENTS,
             embedded_messages: DEFAULT_EMBEDDED_MESSAGES,
             batch_linger: DEFAULT_BATCH_LINGER,
+            rebuild_held_events: crate::fold::HELD_EVENTS,
             usd_per_million_credits: DEFAULT_USD_PER_MILLION_CREDITS,
             retry_delay: RETRY_DELAY,
         }
@@ -103,6 +107,10 @@ impl Tuning {
                 )?)
                 .unwrap_or(u64::MAX),
             ),
+            rebuild_held_events: positive(
+                "PARLOR_PROJECTOR_REBUILD_HELD_EVENTS",
+                defaults.rebuild_held_events,
+            )?,
             usd_per_million_credits: rate(
                 "PARLOR_USD_PER_MILLION_CREDITS",
                 defaults.usd_per_million_credits,

@@ -50,7 +50,7 @@ pub enum Until {
 }
 
 impl Until {
-    fn admits(self, message: &LogMessage) -> bool {
+    pub(crate) fn admits(self, message: &LogMessage) -> bool {
         match self {
             Self::Sequence(last) => message.sequence <= last,
             Self::Time(last) => message.raw().is_ok_and(|raw| raw.occurred_at <= last),

@@ -20,7 +20,7 @@ pub const COLLECTION: &str = "projector_control";
 /// The version of what this build projects. Raise it whenever a change
 /// makes stored documents differ from what this build would write: a
 /// service started with a newer version rebuilds by itself.
-pub const PROJECTION_VERSION: i64 = 2;
+pub const PROJECTION_VERSION: i64 = 3;
 /// How long a rebuild's lease lasts: another holder can rebuild after a
 /// killed rebuild once it lapses (the same holder at once).
 pub const LEASE: Duration = Duration::from_secs(600);

@@ -5,7 +5,7 @@
 
 use events::{AgentId, ConversationId, UserId};
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{self, DateTime, Document};
+use mongodb::bson::{self, Bson, DateTime, Document};
 use serde::{Deserialize, Serialize};
 
 use crate::metrics;
@@ -245,22 +245,36 @@ impl ConversationDoc {
             .metadata
             .as_ref()
             .and_then(|m| m.get_document("analysis").ok());
-        if let Some(sentiment) = crate::sentiment::of_conversation(
+        // Set or removed each time, so the document depends only on the
+        // events applied, never on how they were batched.
+        let sentiment = crate::sentiment::of_conversation(
             analysis,
             self.projection.user_sentiment_sum,
             self.projection.user_sentiment_count,
-        ) {
-            self.set_metadata("sentiment", sentiment);
-        }
-        if self.projection.messages_total > len_i64(self.messages.len()) {
-            let overflowed = self.projection.messages_total - len_i64(self.messages.len());
-            self.set_metadata(
-                "messages_overflow",
-                bson::doc! {
-                    "collection": crate::names::CONVERSATION_MESSAGES,
-                    "count": overflowed,
-                },
-            );
+        );
+        self.put_metadata("sentiment", sentiment.map(Bson::Document));
+        let overflowed = self.projection.messages_total - len_i64(self.messages.len());
+        let overflow = (overflowed > 0).then(|| {
+            bson::doc! {
+                "collection": crate::names::CONVERSATION_MESSAGES,
+                "count": overflowed,
+            }
+        });
+        self.put_metadata("messages_overflow", overflow.map(Bson::Document));
+    }
+
+    /// Sets or removes a derived metadata field; metadata left empty is none.
+    fn put_metadata(&mut self, key: &str, value: Option<Bson>) {
+        match value {
+            Some(value) => self.set_metadata(key, value),
+            None => {
+                if let Some(metadata) = &mut self.metadata {
+                    metadata.remove(key);
+                    if metadata.is_empty() {
+                        self.metadata = None;
+                    }
+                }
+            }
         }
     }
 

@@ -33,6 +33,9 @@ pub enum Error {
     /// Another rebuild of the target is under way.
     #[error("another rebuild of {target} is under way")]
     RebuildBusy { target: String },
+    /// A task decoding or folding events ended abnormally.
+    #[error("a projection task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
     /// Reading a stream live failed.
     #[error("reading {stream} live: {message}")]
     Feed {

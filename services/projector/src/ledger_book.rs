@@ -73,7 +73,7 @@ impl Posted {
         })
     }
 
-    fn entries(&self) -> impl Iterator<Item = Document> + '_ {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = Document> + '_ {
         let conversation = self
             .envelope
             .data
@@ -109,6 +109,56 @@ struct Delta {
     held: i64,
     last: i64,
     entries: i64,
+}
+
+impl Delta {
+    /// The account document of one that gained only this.
+    fn new_account(&self, account: &str) -> Document {
+        let kind = if account.starts_with("user-") {
+            "user"
+        } else {
+            "system"
+        };
+        doc! {
+            "_id": account,
+            "kind": kind,
+            "available": self.available,
+            "held": self.held,
+            "balance": self.available.saturating_add(self.held),
+            "entries": self.entries,
+            "lastSequence": self.last,
+        }
+    }
+}
+
+/// Accounts booked from nothing, in memory: after every event of a replay
+/// (in stream order) is added, [`FreshAccounts::documents`] are the
+/// documents [`LedgerBook::book`] would have left.
+#[derive(Clone, Debug, Default)]
+pub struct FreshAccounts(BTreeMap<String, Delta>);
+
+impl FreshAccounts {
+    pub fn add(&mut self, posted: &[Posted]) {
+        let accounts: HashSet<String> = posted
+            .iter()
+            .flat_map(|p| p.postings.iter().map(|l| l.account.to_string()))
+            .chain(posted.iter().map(|p| p.subject.clone()))
+            .collect();
+        for (account, delta) in deltas(posted, &accounts, &HashMap::new()) {
+            let total = self.0.entry(account).or_default();
+            total.available = total.available.saturating_add(delta.available);
+            total.held = total.held.saturating_add(delta.held);
+            total.entries = total.entries.saturating_add(delta.entries);
+            total.last = total.last.max(delta.last);
+        }
+    }
+
+    pub fn documents(&self) -> Vec<Document> {
+        self.0
+            .iter()
+            .map(|(account, delta)| delta.new_account(account))
+            .collect()
+    }
 }
 
 /// The ledger collections of one target.
@@ -171,23 +221,8 @@ impl LedgerBook {
             let mut inserts = Vec::new();
             let mut expected = Vec::new();
             for (account, delta) in deltas(posted, &pending, &stored) {
-                let kind = if account.starts_with("user-") {
-                    "user"
-                } else {
-                    "system"
-                };
                 match stored.get(&account) {
-                    None => {
-                        inserts.push(doc! {
-                            "_id": account.as_str(),
-                            "kind": kind,
-                            "available": delta.available,
-                            "held": delta.held,
-                            "balance": delta.available.saturating_add(delta.held),
-                            "entries": delta.entries,
-                            "lastSequence": delta.last,
-                        });
-                    }
+                    None => inserts.push(delta.new_account(&account)),
                     Some(last) => {
                         updates.push(doc! {
                             "q": { "_id": account.as_str(), "lastSequence": *last },

@@ -90,8 +90,10 @@
 //! * [`control`] — `projector_control`: projection versions, rebuild lease, pause.
 //! * [`checkpoint`] — `projector_checkpoints`: where each stream was written up to.
 //! * [`feed`] — both streams followed live from a checkpoint.
+//! * [`fold`] — a replay folded in memory, each document written once (rebuilds).
 //! * [`consumer`] — `Projector` with `drain`/`run`.
 //! * [`rebuild`] — replay into fresh collections, swap them in.
+//! * [`single`] — one conversation rebuilt from its own events and replaced.
 //! * [`error`] — `Error`.
 //! * [`run`] — the service: connect, rebuild if the version is older, project until `shutdown`.
 
@@ -105,6 +107,7 @@ pub mod diff;
 pub mod document;
 pub mod error;
 pub mod feed;
+pub mod fold;
 pub mod ledger_book;
 pub mod metrics;
 pub mod names;
@@ -114,6 +117,7 @@ pub mod rebuild;
 pub mod rollup;
 pub mod route;
 pub mod sentiment;
+pub mod single;
 pub mod sketch;
 pub mod store;
 pub mod transcript;

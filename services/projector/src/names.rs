@@ -28,6 +28,59 @@ pub const ALL: [&str; 7] = [
     LEDGER_ENTRIES,
 ];
 
+/// A read model, as `parlor rebuild --projection` names it, and its
+/// collections.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Projection {
+    /// Every read model.
+    #[default]
+    All,
+    /// `conversations` and their overflow, `conversation_messages`.
+    Conversations,
+    /// Per-user usage by day and by month.
+    Usage,
+    /// Per-agent statistics.
+    AgentStats,
+    /// Ledger accounts and entries.
+    Ledger,
+}
+
+impl Projection {
+    pub const ALL: [Self; 5] = [
+        Self::All,
+        Self::Conversations,
+        Self::Usage,
+        Self::AgentStats,
+        Self::Ledger,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Conversations => "conversations",
+            Self::Usage => "usage",
+            Self::AgentStats => "agent-stats",
+            Self::Ledger => "ledger",
+        }
+    }
+
+    /// The projection called `name`.
+    pub fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// The collections it swaps in.
+    pub fn collections(self) -> &'static [&'static str] {
+        match self {
+            Self::All => &ALL,
+            Self::Conversations => &[CONVERSATIONS, CONVERSATION_MESSAGES],
+            Self::Usage => &[USAGE_DAILY, USAGE_MONTHLY],
+            Self::AgentStats => &[AGENT_STATS],
+            Self::Ledger => &[LEDGER_ACCOUNTS, LEDGER_ENTRIES],
+        }
+    }
+}
+
 /// The names of one target's collections.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Names {

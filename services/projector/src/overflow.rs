@@ -59,6 +59,49 @@ pub fn write_of(conversation: ObjectId, op: &OverflowOp) -> Result<Write, bson::
     })
 }
 
+/// The overflow messages `ops` leave, from none, in index order: what
+/// their writes in order would leave in the collection.
+pub fn materialize(
+    conversation: ObjectId,
+    ops: &[OverflowOp],
+) -> Result<Vec<Document>, bson::ser::Error> {
+    let mut messages: Vec<Document> = Vec::new();
+    for op in ops {
+        match write_of(conversation, op)? {
+            Write::Insert(message) => {
+                let id = message.get_str("_id").unwrap_or_default();
+                if !messages
+                    .iter()
+                    .any(|m| m.get_str("_id").unwrap_or_default() == id)
+                {
+                    messages.push(message);
+                }
+            }
+            Write::Update(statement) => {
+                let (Ok(q), Ok(u)) = (
+                    statement.get_document("q"),
+                    statement
+                        .get_document("u")
+                        .and_then(|u| u.get_document("$set")),
+                ) else {
+                    continue;
+                };
+                let target = messages.iter_mut().find(|m| {
+                    q.iter()
+                        .filter(|(key, _)| key.as_str() != "conversationId")
+                        .all(|(key, value)| m.get(key) == Some(value))
+                });
+                if let Some(message) = target {
+                    message.extend(u.clone());
+                }
+            }
+            Write::Clear(_) => messages.clear(),
+        }
+    }
+    messages.sort_by_key(|m| m.get_i64("index").unwrap_or_default());
+    Ok(messages)
+}
+
 fn filter(conversation: ObjectId, at: OverflowRef) -> Document {
     match at {
         OverflowRef::EventId(id) => doc! { "conversationId": conversation, "eventId": id },
@@ -101,6 +144,47 @@ mod tests {
         assert_eq!(fields.get_i64("index"), Ok(1000));
         assert_eq!(fields.get_i64("eventId"), Ok(7));
         assert_eq!(fields.get_i32("latencyMs"), Ok(300));
+    }
+
+    #[test]
+    fn materialized_messages_are_what_the_writes_leave() {
+        let conversation = ObjectId::from_bytes([3; 12]);
+        let said = |index: i64, text: &str, event_id: i64| OverflowOp::Said {
+            index,
+            message: Message {
+                role: "agent".into(),
+                message: text.into(),
+                time_in_call_secs: 1,
+                at: DateTime::from_millis(1),
+                latency_ms: None,
+                interrupted: None,
+                sentiment: None,
+            },
+            event_id: Some(event_id),
+        };
+        let ops = [
+            said(500, "gone", 1),
+            OverflowOp::Cleared,
+            said(501, "helo", 8),
+            said(500, "first", 7),
+            said(500, "duplicate", 9),
+            OverflowOp::Corrected {
+                at: OverflowRef::EventId(8),
+                original: None,
+                text: "hello".into(),
+            },
+            OverflowOp::Interrupted {
+                at: OverflowRef::Index(500),
+            },
+        ];
+        let messages = materialize(conversation, &ops).expect("materialize");
+        let texts: Vec<_> = messages.iter().map(|m| m.get_str("message")).collect();
+        assert_eq!(texts, [Ok("first"), Ok("hello")]);
+        assert_eq!(messages[0].get_bool("interrupted"), Ok(true));
+        assert_eq!(
+            messages[1].get_f64("sentiment"),
+            Ok(sentiment::score("hello"))
+        );
     }
 
     #[test]

@@ -11,6 +11,9 @@
 //! time (optionally from one) into collections of its own name, kept for
 //! audits and never swapped in.
 //!
+//! `Options::projection` swaps in one read model's collections only; live
+//! copies then resume from their own checkpoints.
+//!
 //! A rebuild killed at any point leaves the live collections as they were
 //! (or swapped whole); the next rebuild starts over.
 
@@ -26,7 +29,8 @@ use crate::config::Tuning;
 use crate::consumer::{Bounds, Projector, Until};
 use crate::control::{Control, PAUSE_GRACE, PROJECTION_VERSION};
 use crate::error::Error;
-use crate::names::{self, Names};
+use crate::fold;
+use crate::names::{self, Names, Projection};
 use crate::store::Conversations;
 
 /// The suffix of the collections a rebuild projects into before the swap;
@@ -46,6 +50,9 @@ pub struct Options {
     pub to: Option<Until>,
     /// Who holds the rebuild lease (a projector instance, or the CLI).
     pub holder: String,
+    /// The read model swapped in (or compared, for a dry run); every one
+    /// is built, since they all come from one pass over the log.
+    pub projection: Projection,
 }
 
 /// How the fresh collections differ from the live ones, per collection.
@@ -133,8 +140,11 @@ pub async fn rebuild_checked(
         });
     }
     let outcome = build_and_swap(store, db, tuning, options, &control, progress, before_swap).await;
+    // The version is of every read model: a partial rebuild leaves it.
     let version = match &outcome {
-        Ok(_) if !options.dry_run => Some(PROJECTION_VERSION),
+        Ok(_) if !options.dry_run && options.projection == Projection::All => {
+            Some(PROJECTION_VERSION)
+        }
         _ => None,
     };
     control.release(&options.holder, version).await?;
@@ -152,13 +162,15 @@ async fn build_and_swap(
 ) -> Result<Rebuilt, Error> {
     let fresh_names = Names::suffixed(REBUILD_SUFFIX);
     let builder = fresh_projector(store, db, &tuning, &fresh_names).await?;
+    let fresh = Conversations::new(db, &fresh_names);
     let mut rebuilt = Rebuilt {
-        events: count(builder.drain_with(Bounds::default(), progress).await?),
+        events: fold::replay(store, &fresh, &tuning, Bounds::default(), progress).await?,
         ..Rebuilt::default()
     };
     before_swap(&fresh_names.of(names::CONVERSATIONS)).await;
+    let swapped = options.projection.collections();
     if options.dry_run {
-        rebuilt.drift = drift(db, &fresh_names).await?;
+        rebuilt.drift = drift(db, &fresh_names, swapped).await?;
         drop_all(db, &fresh_names).await?;
         builder.checkpoints().reset().await?;
         return Ok(rebuilt);
@@ -171,16 +183,24 @@ async fn build_and_swap(
         .drain_with(Bounds::default(), &mut |n| progress(done.saturating_add(n)))
         .await?;
     rebuilt.events = rebuilt.events.saturating_add(count(caught_up));
-    swap(db, &fresh_names).await?;
-    let live = Checkpoints::new(db, names::CONVERSATIONS);
-    live.reset().await?;
-    for stream in StreamName::ALL {
-        live.advance(stream, builder.checkpoints().load(stream).await?)
-            .await?;
+    swap(db, &fresh_names, swapped).await?;
+    drop_all(db, &fresh_names).await?;
+    if options.projection == Projection::All {
+        let live = Checkpoints::new(db, names::CONVERSATIONS);
+        live.reset().await?;
+        for stream in StreamName::ALL {
+            live.advance(stream, builder.checkpoints().load(stream).await?)
+                .await?;
+        }
     }
+    // Otherwise live copies resume from their own checkpoints: the
+    // collections kept get what they missed, and the swapped-in ones,
+    // already past it, change nothing (every write is guarded by what a
+    // document applied).
     builder.checkpoints().reset().await?;
     tracing::info!(
         events = rebuilt.events,
+        projection = options.projection.name(),
         "read models rebuilt and swapped in"
     );
     Ok(rebuilt)
@@ -196,12 +216,13 @@ async fn build_view(
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Rebuilt, Error> {
     let view = Names::suffixed(&format!("_{name}"));
-    let builder = fresh_projector(store, db, &tuning, &view).await?;
+    fresh_projector(store, db, &tuning, &view).await?;
     let bounds = Bounds {
         from: options.from,
         until: options.to,
     };
-    let events = count(builder.drain_with(bounds, progress).await?);
+    let target = Conversations::new(db, &view);
+    let events = fold::replay(store, &target, &tuning, bounds, progress).await?;
     tracing::info!(events, view = name, "as-of view built");
     Ok(Rebuilt {
         events,
@@ -231,11 +252,11 @@ async fn drop_all(db: &Database, names: &Names) -> Result<(), Error> {
     Ok(())
 }
 
-/// Renames every fresh collection over its live one; a model the fresh
-/// build never wrote has no collection, and its live one goes too.
-async fn swap(db: &Database, fresh: &Names) -> Result<(), Error> {
+/// Renames each of the fresh `collections` over its live one; a model the
+/// fresh build never wrote has no collection, and its live one goes too.
+async fn swap(db: &Database, fresh: &Names, collections: &[&str]) -> Result<(), Error> {
     let existing = db.list_collection_names().await?;
-    for base in names::ALL {
+    for &base in collections {
         let from = fresh.of(base);
         if !existing.contains(&from) {
             db.collection::<Document>(base).drop().await?;
@@ -253,11 +274,11 @@ async fn swap(db: &Database, fresh: &Names) -> Result<(), Error> {
     Ok(())
 }
 
-/// Documents only in the live collections, only in the fresh ones, and in
-/// both but different.
-async fn drift(db: &Database, fresh: &Names) -> Result<Vec<Drift>, Error> {
+/// Documents of `collections` only in the live ones, only in the fresh
+/// ones, and in both but different.
+async fn drift(db: &Database, fresh: &Names, collections: &[&str]) -> Result<Vec<Drift>, Error> {
     let mut drifts = Vec::new();
-    for base in names::ALL {
+    for &base in collections {
         let read = |name: String| async move {
             let all: Vec<Document> = db
                 .collection::<Document>(&name)

@@ -71,28 +71,27 @@ pub fn find(request: &Request<'_>) -> Result<Document, CommandError> {
                     (None, Some(limit)) => Some(skip.saturating_add(limit)),
                     _ => None,
                 };
-                let mut found: Vec<Document> = selection
+                let mut found: Vec<&Document> = selection
                     .matching(target, scan_limit)
                     .into_iter()
-                    .filter_map(|seq| target.get(seq).cloned())
+                    .filter_map(|seq| target.get(seq))
                     .collect();
                 if let Some(sort) = &sort {
                     found.sort_by(|a, b| sort.compare(a, b));
                 }
+                // Projected from the stored documents, so only what is
+                // returned is copied.
                 found
                     .into_iter()
                     .skip(skip)
                     .take(limit.unwrap_or(usize::MAX))
-                    .collect::<Vec<_>>()
+                    .map(|doc| match &projection {
+                        Some(projection) => projection.apply(doc),
+                        None => Ok(doc.clone()),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
             }
         }
-    };
-    let results = match &projection {
-        Some(projection) => results
-            .iter()
-            .map(|doc| projection.apply(doc))
-            .collect::<Result<Vec<_>, _>>()?,
-        None => results,
     };
     let namespace = format!("{}.{collection}", request.db);
     let cursor = request.state.cursors().first_batch(

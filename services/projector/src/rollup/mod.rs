@@ -20,6 +20,7 @@ use mongodb::{Collection, Database};
 use crate::error::Error;
 use crate::metrics::cost_per_minute;
 use crate::names::{self, Names};
+use crate::store::check_write_errors;
 
 mod agent;
 mod keys;
@@ -34,6 +35,7 @@ pub const DEFAULT_USD_PER_MILLION_CREDITS: f64 = 220.0;
 /// The rollup collections of one target.
 #[derive(Clone, Debug)]
 pub struct Rollups {
+    db: Database,
     conversations: Collection<Document>,
     daily: Collection<Document>,
     monthly: Collection<Document>,
@@ -84,6 +86,7 @@ impl Usage {
 impl Rollups {
     pub fn new(db: &Database, names: &Names, usd_per_million_credits: f64) -> Self {
         Self {
+            db: db.clone(),
             conversations: db.collection(&names.of(names::CONVERSATIONS)),
             daily: db.collection(&names.of(names::USAGE_DAILY)),
             monthly: db.collection(&names.of(names::USAGE_MONTHLY)),
@@ -108,42 +111,62 @@ impl Rollups {
 
     /// Recomputes every key `touched` names.
     pub async fn refresh(&self, touched: &Touched) -> Result<(), Error> {
-        self.refresh_usage(touched).await?;
-        self.refresh_agents(touched).await
+        let usage = self.usage_conversations(touched).await?;
+        let agents = self.agent_conversations(touched).await?;
+        self.put_all(&self.figures(touched, &usage, &agents)).await
     }
 
-    async fn refresh_usage(&self, touched: &Touched) -> Result<(), Error> {
+    /// The conversations (rollup fields only) the usage keys of `touched` cover.
+    async fn usage_conversations(&self, touched: &Touched) -> Result<Vec<Document>, Error> {
         let (Some((_, first)), Some((_, last))) = (
             touched.days.iter().min_by_key(|(_, d)| *d),
             touched.days.iter().max_by_key(|(_, d)| *d),
         ) else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         let users: BTreeSet<ObjectId> = touched.days.iter().map(|(u, _)| *u).collect();
+        Ok(self
+            .conversations
+            .find(doc! {
+                "userId": { "$in": users.iter().copied().collect::<Vec<_>>() },
+                "startedAt": {
+                    "$gte": bson_time(first.month_start()),
+                    "$lt": bson_time(last.next_month_start()),
+                },
+            })
+            .projection(FIELDS.clone())
+            .await?
+            .try_collect()
+            .await?)
+    }
+
+    /// The conversations (rollup fields only) of the agents `touched` names.
+    async fn agent_conversations(&self, touched: &Touched) -> Result<Vec<Document>, Error> {
+        if touched.agents.is_empty() {
+            return Ok(Vec::new());
+        }
+        let agents: Vec<&str> = touched.agents.iter().map(String::as_str).collect();
+        Ok(self
+            .conversations
+            .find(doc! { "agentId": { "$in": agents } })
+            .projection(FIELDS.clone())
+            .await?
+            .try_collect()
+            .await?)
+    }
+
+    /// The documents of every key `touched` names (`None`: delete it),
+    /// from `usage` and `agents`: conversations with the fields of
+    /// [`FIELDS`], covering at least those keys (more are ignored).
+    pub fn figures(&self, touched: &Touched, usage: &[Document], agents: &[Document]) -> Figures {
         let months: BTreeSet<(ObjectId, String)> = touched
             .days
             .iter()
             .map(|(u, d)| (*u, d.month_key()))
             .collect();
-        let from = bson_time(first.month_start());
-        let to = bson_time(last.next_month_start());
-        let found: Vec<Document> = self
-            .conversations
-            .find(doc! {
-                "userId": { "$in": users.iter().copied().collect::<Vec<_>>() },
-                "startedAt": { "$gte": from, "$lt": to },
-            })
-            .projection(doc! {
-                "userId": 1, "startedAt": 1, "duration": 1, "cost": 1,
-                "projection.latencySumMs": 1, "projection.latencyTurns": 1,
-                "projection.conversationSeq": 1, "projection.ledgerSeq": 1,
-            })
-            .await?
-            .try_collect()
-            .await?;
         let mut daily: HashMap<(ObjectId, Day), Usage> = HashMap::new();
         let mut monthly: HashMap<(ObjectId, String), (Day, Usage)> = HashMap::new();
-        for conversation in &found {
+        for conversation in usage {
             let (Ok(user), Ok(started)) = (
                 conversation.get_object_id("userId"),
                 conversation.get_datetime("startedAt"),
@@ -162,29 +185,34 @@ impl Rollups {
                     .add(conversation);
             }
         }
+        let mut figures = Figures::default();
         for (user, day) in &touched.days {
-            let id = format!("{}:{}", user.to_hex(), day.day_key());
             let usage = daily.get(&(*user, *day));
-            self.put(
-                &self.daily,
-                id,
+            figures.daily.push((
+                format!("{}:{}", user.to_hex(), day.day_key()),
                 usage.map(|u| self.usage_doc(*user, "day", day.day_key(), day.start(), u)),
-            )
-            .await?;
+            ));
         }
         for (user, month) in &months {
-            let id = format!("{}:{month}", user.to_hex());
             let usage = monthly.get(&(*user, month.clone()));
-            self.put(
-                &self.monthly,
-                id,
+            figures.monthly.push((
+                format!("{}:{month}", user.to_hex()),
                 usage.map(|(day, u)| {
                     self.usage_doc(*user, "month", month.clone(), day.month_start(), u)
                 }),
-            )
-            .await?;
+            ));
         }
-        Ok(())
+        let mut stats: BTreeMap<&str, AgentFigures> = BTreeMap::new();
+        for conversation in agents {
+            if let Ok(agent) = conversation.get_str("agentId") {
+                stats.entry(agent).or_default().add(conversation);
+            }
+        }
+        for agent in &touched.agents {
+            let found = stats.get(agent.as_str()).map(|f| f.to_doc(agent));
+            figures.agents.push((agent.clone(), found));
+        }
+        figures
     }
 
     fn usage_doc(
@@ -212,60 +240,108 @@ impl Rollups {
         }
     }
 
-    async fn refresh_agents(&self, touched: &Touched) -> Result<(), Error> {
-        if touched.agents.is_empty() {
-            return Ok(());
-        }
-        let agents: Vec<&str> = touched.agents.iter().map(String::as_str).collect();
-        let found: Vec<Document> = self
-            .conversations
-            .find(doc! { "agentId": { "$in": agents } })
-            .projection(doc! {
-                "agentId": 1, "duration": 1, "cost": 1,
-                "metadata.analysis.call_successful": 1,
-                "projection.latencySketch": 1, "projection.latencySumMs": 1,
-                "projection.latencyTurns": 1,
-                "projection.conversationSeq": 1, "projection.ledgerSeq": 1,
-            })
-            .await?
-            .try_collect()
-            .await?;
-        let mut stats: BTreeMap<String, AgentFigures> = BTreeMap::new();
-        for conversation in &found {
-            if let Ok(agent) = conversation.get_str("agentId") {
-                stats.entry(agent.to_owned()).or_default().add(conversation);
+    /// Writes `figures`: per collection, one command of replacements
+    /// (upserted) and one of deletions, in slices of [`PUTS_PER_COMMAND`].
+    pub async fn put_all(&self, figures: &Figures) -> Result<(), Error> {
+        for (collection, puts) in [
+            (&self.daily, &figures.daily),
+            (&self.monthly, &figures.monthly),
+            (&self.agents, &figures.agents),
+        ] {
+            let mut replaced = Vec::new();
+            let mut deleted = Vec::new();
+            for (id, fields) in puts {
+                match fields {
+                    Some(fields) => {
+                        let mut document = doc! { "_id": id.as_str() };
+                        document.extend(fields.clone());
+                        replaced.push(
+                            doc! { "q": { "_id": id.as_str() }, "u": document, "upsert": true },
+                        );
+                    }
+                    None => deleted.push(doc! { "q": { "_id": id.as_str() }, "limit": 1 }),
+                }
             }
-        }
-        for agent in &touched.agents {
-            let figures = stats.get(agent).map(|f| f.to_doc(agent));
-            self.put(&self.agents, agent.clone(), figures).await?;
+            self.send("update", "updates", collection, &replaced)
+                .await?;
+            self.send("delete", "deletes", collection, &deleted).await?;
         }
         Ok(())
     }
 
-    /// Replaces document `id` with `fields`, or deletes it when `None`.
-    async fn put(
+    /// `statements` as `command`s on `collection`, in slices.
+    async fn send(
         &self,
+        command: &str,
+        field: &str,
         collection: &Collection<Document>,
-        id: String,
-        fields: Option<Document>,
+        statements: &[Document],
     ) -> Result<(), Error> {
-        match fields {
-            Some(fields) => {
-                let mut document = doc! { "_id": id.as_str() };
-                document.extend(fields);
-                collection
-                    .replace_one(doc! { "_id": id }, document)
-                    .upsert(true)
-                    .await?;
-            }
-            None => {
-                collection.delete_one(doc! { "_id": id }).await?;
-            }
+        for slice in statements.chunks(PUTS_PER_COMMAND) {
+            let reply = self
+                .db
+                .run_command(doc! {
+                    command: collection.name(),
+                    field: slice,
+                    "ordered": false,
+                })
+                .await?;
+            check_write_errors(&reply, |_| false)?;
         }
         Ok(())
     }
 }
+
+/// Rollup documents by `_id`, per collection; `None` deletes the key.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Figures {
+    pub daily: Vec<(String, Option<Document>)>,
+    pub monthly: Vec<(String, Option<Document>)>,
+    pub agents: Vec<(String, Option<Document>)>,
+}
+
+/// Statements per write command: far below MongoDB's 16 MB command limit
+/// for rollup documents of a few kilobytes.
+const PUTS_PER_COMMAND: usize = 1_000;
+
+/// `conversation`'s [`FIELDS`], as a query projecting them returns them.
+pub fn fields_of(conversation: &Document) -> Document {
+    let mut fields = Document::new();
+    for path in FIELDS.keys() {
+        copy_path(conversation, &mut fields, path);
+    }
+    fields
+}
+
+fn copy_path(from: &Document, to: &mut Document, path: &str) {
+    match path.split_once('.') {
+        None => {
+            if let Some(value) = from.get(path) {
+                to.insert(path, value.clone());
+            }
+        }
+        Some((head, rest)) => {
+            if let Ok(inner) = from.get_document(head) {
+                let mut nested = to.get_document(head).cloned().unwrap_or_default();
+                copy_path(inner, &mut nested, rest);
+                if !nested.is_empty() {
+                    to.insert(head, nested);
+                }
+            }
+        }
+    }
+}
+
+/// The conversation fields rollups read.
+pub static FIELDS: std::sync::LazyLock<Document> = std::sync::LazyLock::new(|| {
+    doc! {
+        "userId": 1, "startedAt": 1, "agentId": 1, "duration": 1, "cost": 1,
+        "metadata.analysis.call_successful": 1,
+        "projection.latencySketch": 1, "projection.latencySumMs": 1,
+        "projection.latencyTurns": 1,
+        "projection.conversationSeq": 1, "projection.ledgerSeq": 1,
+    }
+});
 
 fn bson_time(at: ChronoTime<Utc>) -> DateTime {
     DateTime::from_millis(at.timestamp_millis())

@@ -353,3 +353,182 @@ async fn one_rebuild_at_a_time_and_live_copies_see_the_pause() {
     assert!(control.lease("second").await.expect("lease"));
     world.finish().await;
 }
+
+/// A call past the embedded messages (corrected and interrupted in its
+/// overflow) beside a short one.
+async fn an_overflowing_call(world: &World) -> Call {
+    let mut call = Call::new();
+    call.append(&world.store, 0, Call::requested()).await;
+    call.append(&world.store, 10, Call::started()).await;
+    let embedded = u64::try_from(projector::document::DEFAULT_EMBEDDED_MESSAGES).unwrap_or(0);
+    let lines = (0..embedded + 40).map(|i| {
+        let at = i64::try_from(i).unwrap_or(0) * 10 + 20;
+        if i % 2 == 0 {
+            (at, Call::user("great, thanks", i * 10))
+        } else {
+            (at, Call::agent("helo there", i * 10, Some(100 + i), i))
+        }
+    });
+    call.append_pipelined(&world.store, lines).await;
+    call.append(
+        &world.store,
+        9_000,
+        Call::corrected(embedded + 1, "helo there", "hello there"),
+    )
+    .await;
+    call.append(&world.store, 9_010, Call::interrupted(embedded + 3, 9_010))
+        .await;
+    call.append(&world.store, 9_020, Call::ended(9_020)).await;
+    let captured = call.captured(6);
+    call.append_ledger(&world.store, 9_100, captured).await;
+    call
+}
+
+/// A rebuild by `tuning` that swaps in `projection`.
+async fn rebuild_only(world: &World, tuning: Tuning, projection: projector::names::Projection) {
+    let options = Options {
+        holder: "test".into(),
+        projection,
+        ..Options::default()
+    };
+    rebuild_with(&world.store, &world.db, tuning, &options, &mut |_| {})
+        .await
+        .expect("rebuild");
+}
+
+const MODELS: [&str; 7] = [
+    "conversations",
+    "conversation_messages",
+    "user_usage_daily",
+    "user_usage_monthly",
+    "agent_stats",
+    "ledger_accounts",
+    "ledger_entries",
+];
+
+async fn every_model(world: &World) -> Vec<Vec<Document>> {
+    let mut models = Vec::new();
+    for collection in MODELS {
+        models.push(documents_of(world, collection).await);
+    }
+    models
+}
+
+#[tokio::test]
+async fn a_rebuild_that_writes_out_midway_gives_the_live_documents_overflow_included() {
+    let world = World::start().await;
+    an_overflowing_call(&world).await;
+    a_finished_call(&world, 3_000).await;
+    world.drain().await;
+    let live = every_model(&world).await;
+    assert!(!live[1].is_empty(), "messages overflowed");
+    // Written out every 50 events: later events read documents back.
+    let tuning = Tuning {
+        rebuild_held_events: 50,
+        ..Tuning::default()
+    };
+    rebuild_only(&world, tuning, projector::names::Projection::All).await;
+    let rebuilt = every_model(&world).await;
+    for ((collection, before), after) in MODELS.iter().zip(&live).zip(&rebuilt) {
+        assert_eq!(after, before, "{collection}");
+    }
+    rebuild(&world.store, &world.db)
+        .await
+        .expect("rebuild held whole");
+    assert_eq!(every_model(&world).await, live);
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn one_conversation_or_one_projection_is_rebuilt_alone() {
+    let world = World::start().await;
+    let long = an_overflowing_call(&world).await;
+    let short = a_finished_call(&world, 3_000).await;
+    world.drain().await;
+    let live = every_model(&world).await;
+    let key = |call: &Call| mongodb::bson::oid::ObjectId::from_bytes(call.id.bytes());
+    let conversations = world.db.collection::<Document>("conversations");
+    let overflow = world.db.collection::<Document>("conversation_messages");
+    for call in [&long, &short] {
+        conversations
+            .update_one(
+                doc! { "_id": key(call) },
+                doc! { "$set": { "transcript": "tampered", "duration": 1 } },
+            )
+            .await
+            .expect("tamper");
+    }
+    overflow
+        .delete_one(doc! { "conversationId": key(&long), "index": 520_i64 })
+        .await
+        .expect("lose a message");
+    overflow
+        .insert_one(doc! { "_id": "stray", "conversationId": key(&long), "index": 9_999_i64 })
+        .await
+        .expect("stray message");
+    world
+        .db
+        .collection::<Document>("user_usage_daily")
+        .update_many(doc! {}, doc! { "$set": { "seconds": -1_i64 } })
+        .await
+        .expect("tamper usage");
+
+    let replaced = projector::single::rebuild_conversation(
+        &world.store,
+        &world.db,
+        &Tuning::default(),
+        long.id,
+    )
+    .await
+    .expect("rebuild one")
+    .expect("its events");
+    assert_eq!(replaced.overflow, 40);
+    assert_eq!(documents_of(&world, "conversation_messages").await, live[1]);
+    let long_now = world.document(long.id).await;
+    let long_live = live[0]
+        .iter()
+        .find(|d| d.get_object_id("_id") == Ok(key(&long)));
+    assert_eq!(Some(&long_now), long_live);
+    assert_eq!(
+        world.document(short.id).await.get_str("transcript"),
+        Ok("tampered"),
+        "the other conversation is left alone"
+    );
+    let none = projector::single::rebuild_conversation(
+        &world.store,
+        &world.db,
+        &Tuning::default(),
+        events::ConversationId::new(),
+    )
+    .await
+    .expect("an unknown conversation");
+    assert_eq!(none, None);
+
+    rebuild_only(
+        &world,
+        Tuning::default(),
+        projector::names::Projection::Conversations,
+    )
+    .await;
+    assert_eq!(all_documents(&world).await, live[0]);
+    // Refreshing the long call's rollups above mended its user's days only.
+    let usage = documents_of(&world, "user_usage_daily").await;
+    assert!(usage.iter().any(|d| d.get_i64("seconds") == Ok(-1)));
+    // Agent statistics were refreshed from the short call while tampered.
+    rebuild_only(
+        &world,
+        Tuning::default(),
+        projector::names::Projection::Usage,
+    )
+    .await;
+    rebuild_only(
+        &world,
+        Tuning::default(),
+        projector::names::Projection::AgentStats,
+    )
+    .await;
+    for ((collection, before), after) in MODELS.iter().zip(&live).zip(every_model(&world).await) {
+        assert_eq!(&after, before, "{collection}");
+    }
+    world.finish().await;
+}
