@@ -10,8 +10,8 @@
 //!
 //! CI runs one kill of each of session, ledger and projector, a single
 //! nats-server restarted and the simulator's faults; the kills of the
-//! second copies and the NATS cluster node stopped are `#[ignore]`d (see the README:
-//! `cargo test -p parlor --test faults -- --include-ignored`).
+//! second copies and the NATS cluster node stopped are `#[ignore]`d (see
+//! the README: `cargo test -p parlor --test faults -- --include-ignored`).
 
 mod faults {
     pub mod world;
@@ -148,7 +148,7 @@ async fn a_killed_projector_copy_changes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "parlor load's own final reads (trial balance) do not yet retry while the cluster elects a new stream leader"]
+#[ignore = "a client frame published while its session's NATS connection moves to another node is lost (core NATS is at-most-once), so that call's turn never gets its answer"]
 async fn a_nats_node_stopped_mid_load_changes_nothing() {
     let baseline = baseline().await;
     let run = under(cluster(), SimConfig::fast(), Some(Fault::StopNatsNode(0))).await;
@@ -173,18 +173,29 @@ async fn a_restarted_single_nats_server_changes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn late_costs_and_refused_record_reads_change_nothing() {
+async fn late_costs_lost_webhooks_and_refused_record_reads_change_nothing() {
     let baseline = baseline().await;
     let mut sim = SimConfig::fast();
-    // ElevenLabs' record of each call (its cost) comes seconds late, and
-    // the first reads of records are refused with 429.
+    // ElevenLabs' record of each call (its cost) comes seconds late, the
+    // first reads of records are refused with 429, and of the post-call
+    // webhooks three never come and three come late.
     sim.timing.processing_delay = std::time::Duration::from_secs(3);
-    sim.faults = vec![FaultRule {
-        fault: SimFault::RefuseRest429,
-        times: Some(3),
-    }];
+    sim.faults = vec![
+        FaultRule {
+            fault: SimFault::RefuseRest429,
+            times: Some(3),
+        },
+        FaultRule {
+            fault: SimFault::LoseWebhook,
+            times: Some(3),
+        },
+        FaultRule {
+            fault: SimFault::DelayWebhook(std::time::Duration::from_secs(2)),
+            times: Some(3),
+        },
+    ];
     let run = under(single(), sim, None).await;
-    assert_alike("late costs, refused reads", &run, baseline);
+    assert_alike("late costs, lost webhooks, refused reads", &run, baseline);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

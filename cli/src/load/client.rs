@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
-/// Longest wait for any one frame before the call counts as stuck.
+/// Longest wait for an awaited frame before the call counts as stuck.
 const FRAME_WAIT: Duration = Duration::from_secs(30);
 /// The least time between a polite user's messages: a person types slower
 /// than the gateway's per-call rate bound.
@@ -190,12 +190,14 @@ async fn talk(ws: &mut Ws, turns: usize, outcome: &mut Outcome) -> anyhow::Resul
     Ok(())
 }
 
-/// Reads until a frame `wanted` accepts, answering pings as a client must.
+/// Reads until a frame `wanted` accepts, answering pings as a client must,
+/// for [`FRAME_WAIT`] at most (pings and other frames do not extend it).
 async fn until(ws: &mut Ws, wanted: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
+    let deadline = tokio::time::Instant::now() + FRAME_WAIT;
     loop {
-        let message = tokio::time::timeout(FRAME_WAIT, ws.next())
+        let message = tokio::time::timeout_at(deadline, ws.next())
             .await
-            .map_err(|_| anyhow::anyhow!("no frame for {FRAME_WAIT:?}"))?
+            .map_err(|_| anyhow::anyhow!("the awaited frame did not come within {FRAME_WAIT:?}"))?
             .ok_or_else(|| anyhow::anyhow!("the connection ended"))??;
         let Message::Text(text) = message else {
             if let Message::Close(frame) = message {
@@ -210,10 +212,12 @@ async fn until(ws: &mut Ws, wanted: impl Fn(&Value) -> bool) -> anyhow::Result<V
     }
 }
 
-/// The server's close code, if a close frame arrives before the connection goes.
+/// The server's close code, if a close frame arrives within [`FRAME_WAIT`]
+/// before the connection goes (frames still arriving do not extend it).
 async fn closed(ws: &mut Ws) -> Option<u16> {
+    let deadline = tokio::time::Instant::now() + FRAME_WAIT;
     loop {
-        match tokio::time::timeout(FRAME_WAIT, ws.next()).await {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
             Ok(Some(Ok(Message::Close(frame)))) => {
                 return Some(frame.map_or(1005, |f| u16::from(f.code)));
             }

@@ -7,6 +7,7 @@
 //! ledger's trial balance; it asserts nothing itself (tests do).
 
 mod client;
+mod log_reads;
 mod own_stack;
 mod report;
 
@@ -16,7 +17,7 @@ use anyhow::Context;
 use elevenlabs::{ApiKey, Endpoints};
 use events::command::{Balance, GrantCredits, subject};
 use events::{Credits, EventId, UserId};
-use eventstore::{EventStore, StreamName};
+use eventstore::EventStore;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use gateway::{JwtSecret, Role};
@@ -72,7 +73,7 @@ pub async fn run(target: &Target, config: &LoadConfig) -> anyhow::Result<Report>
     let direct = measure_direct(target, polite, config.turns).await?;
 
     let store = EventStore::new(target.nats.clone());
-    let events_before = stream_messages(&store).await?;
+    let events_before = log_reads::stream_messages(&store).await?;
     let mut behaviours = Vec::with_capacity(config.calls);
     behaviours.extend(std::iter::repeat_n(
         Behaviour::Flood(config.flood_messages),
@@ -115,10 +116,12 @@ pub async fn run(target: &Target, config: &LoadConfig) -> anyhow::Result<Report>
     }
     progress.finish_and_clear();
     let elapsed = started.elapsed();
-    let events = stream_messages(&store).await?.saturating_sub(events_before);
+    let events = log_reads::stream_messages(&store)
+        .await?
+        .saturating_sub(events_before);
     let ended_at = Instant::now();
     let projector_lag = projector_lag(target, &outcomes, ended_at).await?;
-    let trial_balance = report::trial_balance(&store).await?;
+    let trial_balance = log_reads::trial_balance(&store).await?;
     Ok(Report::new(
         config.clone(),
         &direct,
@@ -167,20 +170,6 @@ pub async fn grant(nats: &async_nats::Client, user: UserId) -> anyhow::Result<Us
         .await
         .context("granting a load user's credits")?;
     Ok(user)
-}
-
-/// Messages in the conversation stream now.
-async fn stream_messages(store: &EventStore) -> anyhow::Result<u64> {
-    let mut stream = async_nats::jetstream::new(store.client().clone())
-        .get_stream(StreamName::Conversations.as_str())
-        .await
-        .context("reading the conversation stream")?;
-    Ok(stream
-        .info()
-        .await
-        .context("reading the conversation stream")?
-        .state
-        .messages)
 }
 
 /// From the end of the run until every call's document shows it is over.

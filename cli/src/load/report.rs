@@ -4,9 +4,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use events::LedgerEvent;
-use eventstore::{EventStore, ReplayFrom, StreamName};
-use futures::TryStreamExt;
 use sketches_ddsketch::DDSketch;
 
 use super::LoadConfig;
@@ -160,22 +157,4 @@ impl fmt::Display for Report {
         }
         Ok(())
     }
-}
-
-/// The sum of every posting of every ledger event.
-pub(super) async fn trial_balance(store: &EventStore) -> anyhow::Result<i64> {
-    let mut sum = 0i64;
-    let mut messages = store
-        .replay(StreamName::Ledger, ReplayFrom::Beginning)
-        .await?;
-    while let Some(message) = messages.try_next().await? {
-        let envelope = message.decode::<LedgerEvent>()?;
-        sum += envelope
-            .event
-            .postings()
-            .iter()
-            .map(|p| p.credits.get())
-            .sum::<i64>();
-    }
-    Ok(sum)
 }

@@ -1,5 +1,6 @@
 //! A stack of real processes: nats-server (one, or a 3-node cluster),
-//! mongo-memory, the simulator, and `parlor serve <service>` children —
+//! mongo-memory, the simulator (its post-call webhooks signed to the
+//! gateway), and `parlor serve <service>` children —
 //! one gateway and two copies each of session, ledger and projector — that
 //! a test kills with SIGKILL and starts again, as an orchestrator would.
 
@@ -10,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use elevenlabs::{ApiKey, Endpoints};
-use elevenlabs_sim::{SimConfig, Simulator};
+use elevenlabs_sim::{SimConfig, Simulator, WebhookConfig};
 use events::command::{Balance, GetBalance, Reply, subject};
 use eventstore::{EventStore, Replicas, StreamName};
 use gateway::JwtSecret;
@@ -133,13 +134,20 @@ impl Copy {
     }
 }
 
+/// A test that fails leaves no service running.
+impl Drop for Copy {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 pub struct World {
     _turn: tokio::sync::MutexGuard<'static, ()>,
     pub nats: Nats,
     pub sim: Simulator,
     _mongo: TestMongo,
     copies: Vec<Copy>,
-    _logs: tempfile::TempDir,
+    _logs: Logs,
     target: Target,
     pub store: EventStore,
     client: async_nats::Client,
@@ -148,6 +156,13 @@ pub struct World {
 impl World {
     pub async fn start(nats: Nats, sim_config: SimConfig) -> Self {
         let turn = ONE_STACK_AT_A_TIME.lock().await;
+        let gateway_port = testkit::port::free_port().expect("port");
+        // ElevenLabs' post-call webhooks reach the gateway, as in production.
+        let webhook_secret = format!("wsec_{}", events::EventId::new());
+        let sim_config = sim_config.with_webhook(WebhookConfig::new(
+            format!("http://127.0.0.1:{gateway_port}/webhooks/elevenlabs"),
+            webhook_secret.clone(),
+        ));
         let sim = Simulator::start(sim_config).await.expect("simulator");
         let mongo = TestMongo::start("parlor_faults").await.expect("mongodb");
         let store = EventStore::connect(&nats.steady_url()).await.expect("nats");
@@ -158,7 +173,6 @@ impl World {
         let client = store.client().clone();
         let secret_text = format!("{}{}", events::EventId::new(), events::EventId::new());
         let secret = JwtSecret::new(secret_text.as_bytes()).expect("secret");
-        let gateway_port = testkit::port::free_port().expect("port");
         let logs = tempfile::Builder::new()
             .prefix("parlor-faults-")
             .tempdir()
@@ -217,6 +231,7 @@ impl World {
                 ("NATS_URL", nats.steady_url()),
                 ("PARLOR_HTTP_ADDR", format!("127.0.0.1:{gateway_port}")),
                 ("PARLOR_JWT_SECRET", secret_text.clone()),
+                ("ELEVENLABS_WEBHOOK_SECRET", webhook_secret),
                 ("PARLOR_HEARTBEAT_TIMEOUT_MS", "2000".to_owned()),
             ],
         );
@@ -244,7 +259,7 @@ impl World {
             sim,
             _mongo: mongo,
             copies,
-            _logs: logs,
+            _logs: Logs(Some(logs)),
             target,
             store,
             client,
@@ -328,14 +343,10 @@ impl World {
         let mut last = None;
         loop {
             pace.tick().await;
-            if let Some(outcome) = self.outcome().await {
+            match self.outcome().await {
                 // Unchanged across two looks: nothing is still arriving.
-                if last.as_ref() == Some(&outcome) {
-                    return outcome;
-                }
-                last = Some(outcome);
-            } else {
-                last = None;
+                Ok(outcome) if last.as_ref() == Some(&Ok(outcome.clone())) => return outcome,
+                seen => last = Some(seen),
             }
             assert!(
                 Instant::now() < deadline,
@@ -344,36 +355,46 @@ impl World {
         }
     }
 
-    async fn outcome(&self) -> Option<Outcome> {
+    /// What the stack holds now, or what it is still waiting for.
+    async fn outcome(&self) -> Result<Outcome, String> {
         use futures::TryStreamExt;
-        let docs: Vec<Document> = self
-            .target
-            .conversations
-            .find(doc! {})
-            .await
-            .ok()?
-            .try_collect()
-            .await
-            .ok()?;
+        let docs: Vec<Document> = async {
+            self.target
+                .conversations
+                .find(doc! {})
+                .await?
+                .try_collect()
+                .await
+        }
+        .await
+        .map_err(|e| format!("reading conversations: {e}"))?;
         if docs.len() != LOAD.calls {
-            return None;
+            return Err(format!("{} of {} conversations", docs.len(), LOAD.calls));
         }
         let mut calls = Vec::new();
         for doc in &docs {
-            let status = doc.get_str("status").ok()?;
+            let id = doc.get("_id").map(ToString::to_string).unwrap_or_default();
+            let status = doc.get_str("status").unwrap_or_default();
             if !matches!(status, "done" | "failed") {
-                return None;
+                return Err(format!("conversation {id} is {status:?}"));
             }
-            let user = events::UserId::from_bytes(doc.get_object_id("userId").ok()?.bytes());
-            let balance = self.balance(user).await?;
+            let user = doc
+                .get_object_id("userId")
+                .map_err(|e| format!("conversation {id} has no userId: {e}"))?;
+            let balance = self
+                .balance(events::UserId::from_bytes(user.bytes()))
+                .await
+                .ok_or_else(|| format!("no balance of {user}"))?;
             if balance.held.get() != 0 {
-                return None;
+                return Err(format!("{user} still holds {}", balance.held.get()));
             }
             calls.push(Call::of(doc, &balance));
         }
         calls.sort();
-        let trial_balance = trial_balance(&self.store).await?;
-        Some(Outcome {
+        let trial_balance = trial_balance(&self.store)
+            .await
+            .ok_or("the ledger could not be replayed")?;
+        Ok(Outcome {
             calls,
             trial_balance,
         })
@@ -400,6 +421,20 @@ impl World {
             copy.kill();
         }
         self.sim.shutdown().await;
+    }
+}
+
+/// The services' logs, kept when the test fails.
+struct Logs(Option<tempfile::TempDir>);
+
+impl Drop for Logs {
+    #[expect(clippy::print_stderr, reason = "where a failed test's logs are")]
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Some(logs) = self.0.take()
+        {
+            eprintln!("the services' logs are kept in {}", logs.keep().display());
+        }
     }
 }
 

@@ -18,6 +18,10 @@ use crate::fold::Facts;
 use crate::log::Party;
 use crate::record;
 
+/// How long the record keeps being appended while the log is unavailable.
+const LOG_WAIT: Duration = Duration::from_secs(60);
+const LOG_RETRY: Duration = Duration::from_millis(500);
+
 /// The reports in `details`, cost first; none for a call it has no cost
 /// or analysis for yet.
 pub fn reports(details: &ConversationDetails) -> Vec<ConversationEvent> {
@@ -64,7 +68,8 @@ pub fn missing(facts: &Facts, reports: &[ConversationEvent]) -> Vec<Conversation
 }
 
 /// Waits for the record of `elevenlabs_id` and appends what it reports
-/// that the log lacks. Gives up (logged) on timeout, error or shutdown; a
+/// that the log lacks, again while the log is unavailable (up to
+/// [`LOG_WAIT`]). Gives up (logged) on timeout, error or shutdown; a
 /// restarted copy resumes it (see `recovery`).
 pub async fn report(
     rest: &RestClient,
@@ -91,14 +96,30 @@ pub async fn report(
         tracing::warn!(%conversation_id, elevenlabs_id, "the final record has no cost");
     }
     let reports = reports(&details);
-    let settled = record::settle(store, conversation_id, |facts| {
-        let missing = missing(facts, &reports);
-        facts
-            .party
-            .clone()
-            .map(|party| record::Plan::now(party, missing))
-    })
-    .await;
+    let deadline = tokio::time::Instant::now() + LOG_WAIT;
+    let settled = loop {
+        let settled = record::settle(store, conversation_id, |facts| {
+            let missing = missing(facts, &reports);
+            facts
+                .party
+                .clone()
+                .map(|party| record::Plan::now(party, missing))
+        })
+        .await;
+        match settled {
+            // A NATS node lost: its streams answer again once a new leader is elected.
+            Err(eventstore::Error::Unavailable(reason))
+                if tokio::time::Instant::now() < deadline =>
+            {
+                tracing::warn!(%conversation_id, %reason, "log unavailable; recording the cost again shortly");
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = tokio::time::sleep(LOG_RETRY) => {}
+                }
+            }
+            settled => break settled,
+        }
+    };
     match settled {
         Ok(settled) if settled.appended.is_empty() => {
             tracing::info!(%conversation_id, elevenlabs_id, "ElevenLabs' record was already in the log");
