@@ -13,7 +13,7 @@
 //!
 //! # Layout
 //! * [`server`] — [`MongoMemory`]: binding, accepting, one task per connection.
-//! * `wire` — framing, `OP_MSG`, legacy `OP_QUERY`/`OP_REPLY`, size limits.
+//! * [`wire`] — framing, `OP_MSG`, legacy `OP_QUERY`/`OP_REPLY`, size limits.
 //! * `commands` — one module per command (or small group) and the dispatch.
 //! * `store` — databases → collections → documents, unique indexes.
 //! * `cursors` — open cursors served by `getMore`.
@@ -28,7 +28,7 @@ mod error;
 pub mod server;
 mod state;
 mod store;
-mod wire;
+pub mod wire;
 
 pub use error::CommandError;
 pub use server::{MongoMemory, StartError};
