@@ -48,9 +48,21 @@ pub mod subject {
 /// A message with the [`HEARTBEAT_HEADER`](live::HEARTBEAT_HEADER) header and
 /// an empty body says the sender still holds the call (`bus::live` sends and
 /// reads all three).
+///
+/// Frames are numbered so a frame core NATS dropped (its receiver's
+/// connection moving to another server) is sent again: each frame carries
+/// [`SEQ_HEADER`](live::SEQ_HEADER) (1, 2, …); each heartbeat carries the
+/// number of the last frame sent and, in [`ACK_HEADER`](live::ACK_HEADER),
+/// of the last one received in order. A receiver that sees a number skipped
+/// sends [`RESEND_HEADER`](live::RESEND_HEADER) with the first missing
+/// number on its own direction, and the other side sends its frames again
+/// from there. A frame with no number is taken as it comes.
 pub mod live {
     pub const CLOSE_CODE_HEADER: &str = "Parlor-Close-Code";
     pub const HEARTBEAT_HEADER: &str = "Parlor-Heartbeat";
+    pub const SEQ_HEADER: &str = "Parlor-Seq";
+    pub const ACK_HEADER: &str = "Parlor-Ack";
+    pub const RESEND_HEADER: &str = "Parlor-Resend-From";
     /// Frames one side may have in flight before it stops reading its socket.
     pub const RELAY_BUFFER: usize = 256;
 }

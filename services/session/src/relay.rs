@@ -122,10 +122,9 @@ impl Call {
                     None => break,
                 },
                 message = self.live_in.next(), if !call.client_done() => {
-                    let message = message.map_or(
-                        LiveMessage::Close(Close::new(bus::close::ABNORMAL, "")),
-                        |m| LiveMessage::from_message(&m),
-                    );
+                    let Some(message) = accept(&self.out, message).await else {
+                        continue;
+                    };
                     call.step(Input::Client(message), elapsed_ms(started))
                 }
                 _ = tick.tick() => {
@@ -202,8 +201,10 @@ impl Call {
             };
             let message = match first {
                 Err(_elapsed) => return Ok((ConversationInitiationClientData::default(), None)),
-                Ok(None) => return Err(StoppedBy::Client(bus::close::ABNORMAL)),
-                Ok(Some(message)) => LiveMessage::from_message(&message),
+                Ok(message) => accept(&self.out, message).await,
+            };
+            let Some(message) = message else {
+                continue;
             };
             match message {
                 LiveMessage::Heartbeat => {}
@@ -374,6 +375,24 @@ impl Shell<'_> {
             };
             let _ = answers.send(answer).await;
         });
+    }
+}
+
+/// One message from the gateway, once the live link's numbering has
+/// taken it (`None`: a repeat, or a frame after a gap that comes again).
+/// The subscription's end, or lost frames no longer kept, end the client's side.
+async fn accept(out: &LiveSender, message: Option<async_nats::Message>) -> Option<LiveMessage> {
+    let Some(message) = message else {
+        return Some(LiveMessage::Close(Close::new(bus::close::ABNORMAL, "")));
+    };
+    match out.accept(&message).await {
+        Ok(message) => message,
+        Err(lost) => {
+            tracing::warn!(%lost, "the gateway asked for frames no longer kept");
+            let close = Close::new(bus::close::INTERNAL, "live frames lost");
+            out.close(&close).await;
+            Some(LiveMessage::Close(close))
+        }
     }
 }
 

@@ -91,7 +91,7 @@ pub async fn open(
     tracing::info!(conversation_id = %id, %correlation_id, %user_id, "chat opened");
     // Subscribed before anything is sent, so no frame of the reply is missed.
     let mut out = subscribe_out(&live.nats, id).await?;
-    let sender = bus::LiveSender::new(live.nats.clone(), started.subject_in.clone());
+    let sender = bus::LiveSender::unnumbered(live.nats.clone(), started.subject_in.clone());
     live.tracker
         .spawn(keeper::keep(live.clone(), config, id, call, sender.clone()));
     if sender.frame(initiation_frame()).await.is_err() {
@@ -154,7 +154,7 @@ pub async fn continue_chat(
         )));
     }
     let mut out = subscribe_out(&live.nats, id).await?;
-    let sender = bus::LiveSender::new(live.nats.clone(), subject::live_in(id));
+    let sender = bus::LiveSender::unnumbered(live.nats.clone(), subject::live_in(id));
     turn::exchange(&mut out, &sender, message, config.reply_timeout).await
 }
 

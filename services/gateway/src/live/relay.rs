@@ -2,6 +2,9 @@
 //! `subject_in`, `subject_out` messages to the client, closes both ways,
 //! heartbeats both ways (`bus::live`).
 //!
+//! Frames are numbered both ways, and what NATS dropped is sent again
+//! (`bus::live`); a call whose lost frames are no longer kept ends 1011.
+//!
 //! Every client frame passes the call's [`Guard`] first; a violation gets
 //! an `error` event and its close, and the session hears the same close.
 //! If the session sends nothing (not even a heartbeat) for the heartbeat
@@ -26,6 +29,9 @@ use crate::live::bounds::{Guard, Violation};
 use crate::live::start::UNAVAILABLE_REASON;
 use crate::live::{Live, close, finish_close, refuse};
 use crate::metrics::{LiveConversation, relayed};
+
+/// The close reason when frames were lost for good.
+const LOST_REASON: &str = "live frames lost";
 
 /// Who ended the conversation, for the log.
 #[derive(Debug)]
@@ -99,13 +105,20 @@ pub async fn relay(mut socket: WebSocket, live: &Live, started: &SessionStarted)
                 };
                 let received = std::time::Instant::now();
                 session_heard = Instant::now();
-                let payload = match LiveMessage::from_message(&message) {
-                    LiveMessage::Heartbeat => continue,
-                    LiveMessage::Close(close) => {
+                let payload = match inbound.accept(&message).await {
+                    Ok(None | Some(LiveMessage::Heartbeat)) => continue,
+                    Ok(Some(LiveMessage::Close(close))) => {
                         refuse(socket, close.clone()).await;
                         break (Ended::Session, close);
                     }
-                    LiveMessage::Frame(payload) => payload,
+                    Ok(Some(LiveMessage::Frame(payload))) => payload,
+                    Err(lost) => {
+                        tracing::warn!(%lost, "the session asked for frames no longer kept");
+                        let close = Close::new(INTERNAL, LOST_REASON);
+                        inbound.close(&close).await;
+                        refuse(socket, close.clone()).await;
+                        break (Ended::Gateway, close);
+                    }
                 };
                 let Ok(text) = Utf8Bytes::try_from(payload) else {
                     tracing::warn!("dropped a session frame that is not UTF-8");
