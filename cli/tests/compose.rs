@@ -56,11 +56,16 @@ fn workspace() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The compose services running `binary`.
+/// The compose services running `binary`'s service (`parlor serve <binary>`,
+/// which stops gracefully on SIGTERM).
 fn copies<'a>(services: &'a serde_yaml::Mapping, binary: &str) -> Vec<(&'a str, &'a Value)> {
     services
         .iter()
-        .filter(|(_, s)| s["command"][0].as_str() == Some(binary))
+        .filter(|(_, s)| {
+            s["command"][0].as_str() == Some("parlor")
+                && s["command"][1].as_str() == Some("serve")
+                && s["command"][2].as_str() == Some(binary)
+        })
         .filter_map(|(name, s)| Some((name.as_str()?, s)))
         .collect()
 }
