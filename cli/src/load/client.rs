@@ -9,12 +9,15 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// Longest wait for an awaited frame before the call counts as stuck.
 const FRAME_WAIT: Duration = Duration::from_secs(30);
 /// The least time between a polite user's messages: a person types slower
 /// than the gateway's per-call rate bound.
 const TURN_PACE: Duration = Duration::from_millis(120);
+/// What a client socket reads at a time.
+const READ_BUFFER_BYTES: usize = 8 * 1024;
 /// An oversized frame: larger than NATS' 1 MB payload.
 const OVERSIZED_BYTES: usize = 2 << 20;
 
@@ -60,8 +63,11 @@ pub async fn open(
             .headers_mut()
             .insert("xi-api-key", HeaderValue::from_str(key.expose())?);
     }
-    // Nagle off, as the SDKs' sockets are: a turn is one small frame.
-    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
+    // Nagle off, as the SDKs' sockets are: a turn is one small frame. A
+    // small read buffer: tungstenite zeroes it whole on every read.
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
     let init = json!({"type": "conversation_initiation_client_data",
         "conversation_config_override": {"conversation": {"text_only": true}}});
     ws.send(Message::text(init.to_string())).await?;
