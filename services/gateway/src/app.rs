@@ -13,6 +13,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::{Authenticator, HttpRate, Redemptions, TokenKeys};
 use crate::config::{Config, ConfigError};
+use crate::elevenlabs_ids::ElevenLabsIds;
 use crate::kv::{BucketError, Buckets};
 use crate::live::Live;
 use crate::live::limit::LiveCalls;
@@ -87,9 +88,11 @@ impl Application {
             LiveCalls::open(&buckets, config.live_calls_per_user, config.live_call_lease).await?;
         let redemptions = Redemptions::open(&buckets).await?;
         let idempotency = IdempotencyKeys::open(&buckets).await?;
+        let elevenlabs_ids = ElevenLabsIds::open(&buckets).await?;
         let live = Live {
             nats,
             calls,
+            elevenlabs_ids,
             start_timeout: config.session_start_timeout,
             bounds: config.bounds,
             heartbeat_timeout: config.heartbeat_timeout,

@@ -2,7 +2,8 @@
 //! the ElevenLabs id (`conv_…`) it learned over the WebSocket or from
 //! ElevenLabs, resolved to Parlor's id.
 //!
-//! A live call's ElevenLabs id is found in the read model
+//! A live call's ElevenLabs id is found where the relay recorded it as the
+//! call began (`elevenlabs_ids`), else in the read model
 //! (`metadata.elevenlabs_conversation_id`). A conversation Parlor never
 //! relayed (the client talked to ElevenLabs directly and submitted the
 //! transcript after) has no such document when its first fact arrives, so
@@ -16,6 +17,7 @@ use bson::{Document, doc};
 use events::ConversationId;
 use sha2::{Digest, Sha256};
 
+use crate::elevenlabs_ids::ElevenLabsIds;
 use crate::error::ApiError;
 use crate::reads::Reads;
 
@@ -68,14 +70,24 @@ impl ConversationRef {
         }
     }
 
-    /// Parlor's id: itself, the live call the read model knows under this
-    /// ElevenLabs id, else the id derived from it.
-    pub async fn resolve(&self, reads: &Reads) -> Result<ConversationId, ApiError> {
+    /// Parlor's id: itself, the live call the relay recorded under this
+    /// ElevenLabs id, or the read model knows under it, else the id derived
+    /// from it.
+    pub async fn resolve(
+        &self,
+        ids: &ElevenLabsIds,
+        reads: &Reads,
+    ) -> Result<ConversationId, ApiError> {
         match self {
             Self::Parlor(id) => Ok(*id),
-            Self::ElevenLabs(elevenlabs_id) => Ok(known(reads, elevenlabs_id)
-                .await?
-                .unwrap_or_else(|| derived(elevenlabs_id))),
+            Self::ElevenLabs(elevenlabs_id) => {
+                if let Some(id) = ids.lookup(elevenlabs_id).await {
+                    return Ok(id);
+                }
+                Ok(known(reads, elevenlabs_id)
+                    .await?
+                    .unwrap_or_else(|| derived(elevenlabs_id)))
+            }
         }
     }
 }

@@ -26,6 +26,7 @@
 //! * [`reads`] — the projector's MongoDB collections, read only.
 //! * [`conversation_ref`] — a conversation named by Parlor's id or
 //!   ElevenLabs' (`conv_…`), resolved to Parlor's.
+//! * [`elevenlabs_ids`] — live calls' ElevenLabs ids → Parlor ids (NATS KV).
 //! * [`state`] — `AppState`, what every route shares.
 
 pub mod app;
@@ -33,6 +34,7 @@ pub mod auth;
 pub mod chat;
 pub mod config;
 pub mod conversation_ref;
+pub mod elevenlabs_ids;
 pub mod error;
 pub mod extract;
 pub mod kv;

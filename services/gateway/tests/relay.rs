@@ -241,3 +241,79 @@ async fn fifty_calls_at_once_each_get_their_own_frames() {
         assert_eq!(next_text(ws).await, format!(r#"{{"echo":"{user}"}}"#));
     }
 }
+
+#[tokio::test]
+async fn a_transcript_saved_under_the_calls_elevenlabs_id_lands_on_the_live_call() {
+    use events::command::{Record, RecordConversation, RecordOutcome, Recorded, Reply, subject};
+    use futures::StreamExt;
+
+    let gateway = TestGateway::start().await;
+    let mut sessions = accepting_session(&gateway.nats.url()).await;
+    let (mut ws, session) = open_call(&gateway, &mut sessions).await;
+    session
+        .send(r#"{"type":"conversation_initiation_metadata","conversation_initiation_metadata_event":{"conversation_id":"conv_relayed_1","agent_output_audio_format":"pcm_16000","user_input_audio_format":"pcm_16000"}}"#)
+        .await;
+    assert!(next_text(&mut ws).await.contains("conv_relayed_1"));
+
+    // No projector runs here: only the relay's record can name the call.
+    let nats = async_nats::connect(gateway.nats.url())
+        .await
+        .expect("connect");
+    let ids = async_nats::jetstream::new(nats.clone())
+        .get_key_value(gateway::elevenlabs_ids::BUCKET)
+        .await
+        .expect("the bucket");
+    let deadline = tokio::time::Instant::now() + support::DEADLINE;
+    while ids.get("conv_relayed_1").await.ok().flatten().is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the id was never recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let mut records = nats.subscribe(subject::SESSION_RECORD).await.expect("sub");
+    nats.flush().await.expect("flush");
+    let user = UserId::new();
+    let saving = tokio::spawn({
+        let url = gateway.http_url("/api/transcription");
+        let token = gateway.token(user);
+        async move {
+            let now = chrono::Utc::now();
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&serde_json::json!({
+                    "conversationId": "conv_relayed_1",
+                    "agentId": AGENT,
+                    "startedAt": (now - chrono::Duration::seconds(60)).to_rfc3339(),
+                    "endedAt": now.to_rfc3339(),
+                    "messages": [{"role": "user", "message": "Hello", "timeInCallSecs": 1}],
+                    "status": "done",
+                }))
+                .send()
+                .await
+                .expect("saved")
+                .status()
+        }
+    });
+    let asked = tokio::time::timeout(support::DEADLINE, records.next())
+        .await
+        .expect("a record command in time")
+        .expect("subscribed");
+    let command: RecordConversation = serde_json::from_slice(&asked.payload).expect("a record");
+    assert_eq!(command.conversation_id, session.started.conversation_id);
+    assert!(matches!(command.record, Record::Transcript { .. }));
+    let reply = Reply::Done(Recorded {
+        conversation_id: command.conversation_id,
+        user_id: Some(user),
+        outcome: RecordOutcome::AlreadyRecorded,
+        appended: Vec::new(),
+    });
+    nats.publish(
+        asked.reply.expect("a request"),
+        serde_json::to_vec(&reply).expect("json").into(),
+    )
+    .await
+    .expect("answered");
+    assert_eq!(saving.await.expect("joined"), reqwest::StatusCode::OK);
+}

@@ -30,6 +30,7 @@ use tracing::Instrument;
 
 use bus::Close;
 
+use crate::elevenlabs_ids::ElevenLabsIds;
 use crate::live::bounds::Bounds;
 use crate::live::limit::{LiveCall, LiveCalls};
 
@@ -41,6 +42,8 @@ pub const CLOSE_GRACE: Duration = Duration::from_secs(5);
 pub struct Live {
     pub nats: async_nats::Client,
     pub calls: Arc<LiveCalls>,
+    /// Where each call's ElevenLabs id is recorded as its first frame passes.
+    pub elevenlabs_ids: ElevenLabsIds,
     pub start_timeout: Duration,
     pub bounds: Bounds,
     /// Silence from the session after which its copy is taken for gone.

@@ -21,10 +21,12 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use bus::close::{ABNORMAL, GOING_AWAY, INTERNAL};
 use bus::live::HEARTBEAT_INTERVAL;
 use bus::{Close, LiveMessage, LiveSender};
+use elevenlabs::ServerEvent;
 use events::command::SessionStarted;
 use futures::StreamExt;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::conversation_ref::ConversationRef;
 use crate::live::bounds::{Guard, Violation};
 use crate::live::start::UNAVAILABLE_REASON;
 use crate::live::{Live, close, finish_close, refuse};
@@ -124,6 +126,9 @@ pub async fn relay(mut socket: WebSocket, live: &Live, started: &SessionStarted)
                     tracing::warn!("dropped a session frame that is not UTF-8");
                     continue;
                 };
+                if frames_out == 0 {
+                    remember_elevenlabs_id(live, started, text.as_str());
+                }
                 if socket.send(Message::Text(text)).await.is_err() {
                     let close = Close::new(ABNORMAL, "client connection lost");
                     inbound.close(&close).await;
@@ -160,6 +165,23 @@ pub async fn relay(mut socket: WebSocket, live: &Live, started: &SessionStarted)
         frames_out,
         "conversation relay ended"
     );
+}
+
+/// The session's first frame is ElevenLabs' `conversation_initiation_metadata`:
+/// its id is recorded as this call's, for what arrives under it later.
+fn remember_elevenlabs_id(live: &Live, started: &SessionStarted, first: &str) {
+    let Ok(ServerEvent::ConversationInitiationMetadata(metadata)) = ServerEvent::parse(first)
+    else {
+        return;
+    };
+    match ConversationRef::parse(&metadata.conversation_id) {
+        Some(ConversationRef::ElevenLabs(id)) => {
+            live.elevenlabs_ids.remember(id, started.conversation_id);
+        }
+        _ => {
+            tracing::warn!(elevenlabs_id = %metadata.conversation_id, "ElevenLabs sent an id of an unknown form")
+        }
+    }
 }
 
 /// A frame broke the call's bounds: the client gets the `error` event and

@@ -58,7 +58,9 @@ pub async fn live(
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let reference = ConversationRef::parse_field(&id, "id")?;
-    let id = reference.resolve(&state.reads).await?;
+    let id = reference
+        .resolve(&state.live.elevenlabs_ids, &state.reads)
+        .await?;
     let js = async_nats::jetstream::new(state.nats.clone());
     let stream = js
         .get_stream(StreamName::Conversations.as_str())

@@ -114,7 +114,9 @@ pub async fn save(
 ) -> Result<Json<Saved>, ApiError> {
     let reference = ConversationRef::parse_field(&body.conversation_id, "conversationId")?;
     let transcript = validate(&body, reference.elevenlabs_id(), Utc::now())?;
-    let conversation_id = reference.resolve(&state.reads).await?;
+    let conversation_id = reference
+        .resolve(&state.live.elevenlabs_ids, &state.reads)
+        .await?;
     let command = RecordConversation {
         conversation_id,
         correlation_id: CorrelationId::new(),

@@ -130,7 +130,9 @@ async fn record(
         );
         return Ok("ignored");
     };
-    let conversation_id: ConversationId = reference.resolve(&state.reads).await?;
+    let conversation_id: ConversationId = reference
+        .resolve(&state.live.elevenlabs_ids, &state.reads)
+        .await?;
     let command = RecordConversation {
         conversation_id,
         correlation_id: CorrelationId::new(),
