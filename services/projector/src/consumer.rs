@@ -6,18 +6,20 @@
 //! Copies need no coordination: each reads both streams in order and
 //! writes under optimistic concurrency, so a copy that loses a race reloads
 //! and finds the events applied. Two copies make the same documents as one.
-//! Before each batch a live copy checks the target's [`Control`]: while a
-//! rebuild swaps collections in it waits, then resumes from the checkpoints.
+//! Before each batch a live copy enters the target's [`Control`] and leaves
+//! it once the batch is written: while a rebuild swaps collections in it
+//! cannot enter, so it waits, then resumes from the checkpoints.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use eventstore::{EventStore, LogMessage, ReplayFrom, StreamName};
 use futures::{StreamExt, TryStreamExt};
 
 use crate::batch::{Applied, Batcher};
 use crate::checkpoint::Checkpoints;
-use crate::config::Tuning;
-use crate::control::Control;
+use crate::config::{self, Tuning};
+use crate::control::{self, Control};
 use crate::error::Error;
 use crate::feed;
 use crate::store::Conversations;
@@ -28,8 +30,14 @@ pub struct Projector {
     batcher: Batcher,
     checkpoints: Checkpoints,
     control: Control,
+    /// This copy's name in the control's `writers`.
+    writer: String,
     tuning: Tuning,
 }
+
+/// Projectors started in this process so far: each copy's writer name is
+/// the instance's and its number.
+static STARTED: AtomicU64 = AtomicU64::new(0);
 
 /// Where a bounded drain starts and stops.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -78,6 +86,11 @@ impl Projector {
             batcher,
             checkpoints,
             control,
+            writer: control::writer_name(&format!(
+                "{}-{}",
+                config::writer_instance(),
+                STARTED.fetch_add(1, Ordering::Relaxed)
+            )),
             tuning,
         })
     }
@@ -186,11 +199,12 @@ impl Projector {
                     Ok(None) | Err(_) => break,
                 }
             }
-            let state = self.control.state().await?;
-            if state.paused || state.generation != generation {
+            if !self.control.enter(&self.writer, generation).await? {
                 return Err(Error::Swapped);
             }
-            self.write(&chunk).await?;
+            let written = self.write(&chunk).await;
+            self.control.leave(&self.writer).await?;
+            written?;
         }
         Err(Error::Feed {
             stream: "both",
