@@ -188,6 +188,32 @@ impl Control {
         Ok(())
     }
 
+    /// Forgets the entries of `instance`'s copies: called when the instance
+    /// (re)starts, before any of its copies enters, so those are of a killed
+    /// predecessor and no rebuild need wait for them. Instance names must
+    /// differ between running processes (as lease holders' must).
+    pub async fn forget_writers(&self, instance: &str) -> Result<(), Error> {
+        let prefix = format!("{}-", writer_name(instance));
+        let stored = self.document().await?;
+        let Ok(writers) = stored.get_document(WRITERS) else {
+            return Ok(());
+        };
+        let mut unset = Document::new();
+        for writer in writers.keys().filter(|w| w.starts_with(&prefix)) {
+            unset.insert(format!("{WRITERS}.{writer}"), "");
+        }
+        if unset.is_empty() {
+            return Ok(());
+        }
+        self.collection
+            .update_one(
+                doc! { "_id": self.target.as_str() },
+                doc! { "$unset": unset },
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Waits until no live copy is mid-batch ([`writers_in_batch`]), looking
     /// every [`WRITERS_POLL`]; after a pause, nothing enters again.
     pub async fn await_writers(&self) -> Result<(), Error> {

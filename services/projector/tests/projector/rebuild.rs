@@ -439,6 +439,19 @@ async fn a_pausing_rebuild_waits_for_the_batch_a_copy_entered_and_no_more_enter(
             .await
             .expect("resumed")
     );
+    for writer in ["a-1", "ab-0"] {
+        assert!(
+            control
+                .enter(writer, released.generation)
+                .await
+                .expect("enter")
+        );
+    }
+    // Instance "a" restarted: its copies' entries are of the killed one.
+    control.forget_writers("a").await.expect("forget");
+    let stored = control.document().await.expect("control");
+    let writers = stored.get_document("writers").expect("writers");
+    assert_eq!(writers.keys().collect::<Vec<_>>(), ["ab-0"]);
     world.finish().await;
 }
 
