@@ -202,7 +202,14 @@ impl Projector {
             if !self.control.enter(&self.writer, generation).await? {
                 return Err(Error::Swapped);
             }
-            let written = self.write(&chunk).await;
+            let Ok(written) = tokio::time::timeout(control::BATCH_LIMIT, self.write(&chunk)).await
+            else {
+                // Staying entered: a command already sent may still land, and
+                // a rebuild waits for the entry until WRITER_BOUND.
+                return Err(Error::BatchTooSlow {
+                    limit_ms: control::BATCH_LIMIT.as_millis(),
+                });
+            };
             self.control.leave(&self.writer).await?;
             written?;
         }

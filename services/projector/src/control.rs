@@ -40,13 +40,18 @@ pub const PROJECTION_VERSION: i64 = 3;
 pub const LEASE: Duration = Duration::from_secs(600);
 /// How long a pause lasts at most (a killed rebuild's pause lapses).
 pub const PAUSE: Duration = Duration::from_secs(60);
-/// The longest a live copy's batch may take (one read of the documents it
-/// touches, one insert and one update command, two checkpoints: well under
-/// a second even for [`crate::config::DEFAULT_BATCH_EVENTS`] events). A
-/// `writers` entry older than this is of a copy killed mid-batch, and a
+/// How long after entering a `writers` entry may still be of a copy in its
+/// batch: past it, the copy was killed mid-batch, or gave its batch up
+/// ([`BATCH_LIMIT`]) and the commands it had sent are long done, and a
 /// rebuild no longer waits for it. Shorter than [`PAUSE`], so that the
 /// rebuild still has the pause to drain and swap in.
 pub const WRITER_BOUND: Duration = Duration::from_secs(20);
+/// The longest a live copy's batch may take (one read of the documents it
+/// touches, one insert and one update command, two checkpoints: well under
+/// a second even for [`crate::config::DEFAULT_BATCH_EVENTS`] events); a
+/// slower one is given up and retried, keeping what it wrote, so that a
+/// copy never writes for [`WRITER_BOUND`] after entering.
+pub const BATCH_LIMIT: Duration = Duration::from_secs(10);
 /// How often a pausing rebuild looks whether the copies mid-batch have left.
 pub const WRITERS_POLL: Duration = Duration::from_millis(20);
 
