@@ -11,10 +11,11 @@
 //! cannot enter, so it waits, then resumes from the checkpoints.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use eventstore::{EventStore, LogMessage, ReplayFrom, StreamName};
-use futures::{StreamExt, TryStreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 
 use crate::batch::{Applied, Batcher};
 use crate::checkpoint::Checkpoints;
@@ -34,6 +35,9 @@ pub struct Projector {
     writer: String,
     tuning: Tuning,
 }
+
+/// A log message and the stream it came from.
+type Tagged = (StreamName, LogMessage);
 
 /// Projectors started in this process so far: each copy's writer name is
 /// the instance's and its number.
@@ -153,16 +157,17 @@ impl Projector {
 
     /// Projects both streams as events arrive until `shutdown` completes.
     /// A failed read or write is retried from the checkpoints after
-    /// [`Tuning::retry_delay`]; nothing read is skipped.
+    /// [`Tuning::retry_delay`]; nothing read is skipped. A batch under way
+    /// when `shutdown` completes is written first: a copy stopped mid-batch
+    /// would leave its `writers` entry for a rebuild to wait on.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
         tokio::pin!(shutdown);
         loop {
-            let outcome = tokio::select! {
-                () = &mut shutdown => return Ok(()),
-                outcome = self.follow() => outcome,
-            };
-            if let Err(error) = outcome {
-                tracing::warn!(%error, "projection interrupted; resuming from the checkpoints");
+            match self.follow(shutdown.as_mut()).await {
+                Ok(()) => return Ok(()),
+                Err(error) => {
+                    tracing::warn!(%error, "projection interrupted; resuming from the checkpoints");
+                }
             }
             tokio::select! {
                 () = &mut shutdown => return Ok(()),
@@ -171,34 +176,19 @@ impl Projector {
         }
     }
 
-    /// Follows both streams from the checkpoints until a read or write
-    /// fails or a rebuild pauses or swaps the target.
-    async fn follow(&self) -> Result<(), Error> {
-        let generation = loop {
-            let state = self.control.state().await?;
-            if !state.paused {
-                break state.generation;
-            }
-            tokio::time::sleep(self.tuning.retry_delay).await;
+    /// Follows both streams from the checkpoints until `shutdown` completes
+    /// (`Ok`), a read or write fails, or a rebuild pauses or swaps the target.
+    async fn follow<S: Future<Output = ()>>(&self, mut shutdown: Pin<&mut S>) -> Result<(), Error> {
+        let (generation, merged) = tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            started = self.start_following() => started?,
         };
-        let conversations = self.checkpoints.load(StreamName::Conversations).await?;
-        let ledger = self.checkpoints.load(StreamName::Ledger).await?;
-        let merged = futures::stream::select(
-            feed::follow(&self.store, StreamName::Conversations, conversations).await?,
-            feed::follow(&self.store, StreamName::Ledger, ledger).await?,
-        );
         let mut merged = std::pin::pin!(merged);
-        while let Some(first) = merged.next().await {
-            // Under load the batch fills at once; when quiet, an event waits
-            // at most `batch_linger` for company.
-            let mut chunk = vec![first?];
-            let deadline = tokio::time::Instant::now() + self.tuning.batch_linger;
-            while chunk.len() < self.tuning.batch_events {
-                match tokio::time::timeout_at(deadline, merged.next()).await {
-                    Ok(Some(next)) => chunk.push(next?),
-                    Ok(None) | Err(_) => break,
-                }
-            }
+        loop {
+            let chunk = tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                chunk = self.next_chunk(merged.as_mut()) => chunk?,
+            };
             if !self.control.enter(&self.writer, generation).await? {
                 return Err(Error::Swapped);
             }
@@ -213,10 +203,50 @@ impl Projector {
             self.control.leave(&self.writer).await?;
             written?;
         }
-        Err(Error::Feed {
-            stream: "both",
-            message: "the live read ended".to_owned(),
-        })
+    }
+
+    /// Waits while the target is paused, then opens both live reads from the
+    /// checkpoints; returns the generation they belong to.
+    async fn start_following(
+        &self,
+    ) -> Result<(i64, impl Stream<Item = Result<Tagged, Error>> + use<>), Error> {
+        let generation = loop {
+            let state = self.control.state().await?;
+            if !state.paused {
+                break state.generation;
+            }
+            tokio::time::sleep(self.tuning.retry_delay).await;
+        };
+        let conversations = self.checkpoints.load(StreamName::Conversations).await?;
+        let ledger = self.checkpoints.load(StreamName::Ledger).await?;
+        let merged = futures::stream::select(
+            feed::follow(&self.store, StreamName::Conversations, conversations).await?,
+            feed::follow(&self.store, StreamName::Ledger, ledger).await?,
+        );
+        Ok((generation, merged))
+    }
+
+    /// The next batch of `merged`: under load it fills at once; when quiet,
+    /// an event waits at most `batch_linger` for company.
+    async fn next_chunk(
+        &self,
+        mut merged: Pin<&mut impl Stream<Item = Result<Tagged, Error>>>,
+    ) -> Result<Vec<Tagged>, Error> {
+        let Some(first) = merged.next().await else {
+            return Err(Error::Feed {
+                stream: "both",
+                message: "the live read ended".to_owned(),
+            });
+        };
+        let mut chunk = vec![first?];
+        let deadline = tokio::time::Instant::now() + self.tuning.batch_linger;
+        while chunk.len() < self.tuning.batch_events {
+            match tokio::time::timeout_at(deadline, merged.next()).await {
+                Ok(Some(next)) => chunk.push(next?),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        Ok(chunk)
     }
 
     /// Writes one batch, then moves each stream's checkpoint past it.
