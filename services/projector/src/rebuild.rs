@@ -1,9 +1,9 @@
 //! Blue/green rebuild: project the log into fresh collections (suffix
 //! `_rebuild`) with the same batches as the live projection while the live
-//! ones keep serving, then pause live copies, catch the fresh collections
-//! wait for the batches live copies had begun (see [`crate::control`]),
-//! catch the fresh collections up, swap every one of them in with `renameCollection … dropTarget`, hand
-//! over the checkpoints and record the projection version. Live copies
+//! ones keep serving, then pause live copies, wait for the batches they had
+//! begun (see [`crate::control`]), catch the fresh collections up, swap
+//! every one of them in with `renameCollection … dropTarget`, hand over the
+//! checkpoints and record the projection version. Live copies
 //! resume from there, so events written during the swap are projected
 //! once, in order.
 //!
