@@ -1,5 +1,8 @@
 //! The projector service's configuration, from environment variables.
 
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::document::DEFAULT_EMBEDDED_MESSAGES;
@@ -79,6 +82,25 @@ pub fn instance_from_env() -> String {
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
         .unwrap_or_else(|| "projector-1".to_owned())
+}
+
+/// This process's name for the batches its live copies are writing:
+/// `PARLOR_PROJECTOR_INSTANCE`, else a random one (unlike the lease
+/// holder's, it must differ between copies, and `HOSTNAME` may not).
+pub fn writer_instance() -> String {
+    static INSTANCE: OnceLock<String> = OnceLock::new();
+    INSTANCE
+        .get_or_init(|| {
+            std::env::var("PARLOR_PROJECTOR_INSTANCE")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| {
+                    // Seeded from the operating system's randomness, once per process.
+                    let random = RandomState::new().build_hasher().finish();
+                    format!("projector-{random:016x}")
+                })
+        })
+        .clone()
 }
 
 /// An environment variable the projector cannot use.

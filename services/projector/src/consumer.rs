@@ -6,18 +6,21 @@
 //! Copies need no coordination: each reads both streams in order and
 //! writes under optimistic concurrency, so a copy that loses a race reloads
 //! and finds the events applied. Two copies make the same documents as one.
-//! Before each batch a live copy checks the target's [`Control`]: while a
-//! rebuild swaps collections in it waits, then resumes from the checkpoints.
+//! Before each batch a live copy enters the target's [`Control`] and leaves
+//! it once the batch is written: while a rebuild swaps collections in it
+//! cannot enter, so it waits, then resumes from the checkpoints.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use eventstore::{EventStore, LogMessage, ReplayFrom, StreamName};
-use futures::{StreamExt, TryStreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 
 use crate::batch::{Applied, Batcher};
 use crate::checkpoint::Checkpoints;
-use crate::config::Tuning;
-use crate::control::Control;
+use crate::config::{self, Tuning};
+use crate::control::{self, Control};
 use crate::error::Error;
 use crate::feed;
 use crate::store::Conversations;
@@ -28,8 +31,17 @@ pub struct Projector {
     batcher: Batcher,
     checkpoints: Checkpoints,
     control: Control,
+    /// This copy's name in the control's `writers`.
+    writer: String,
     tuning: Tuning,
 }
+
+/// A log message and the stream it came from.
+type Tagged = (StreamName, LogMessage);
+
+/// Projectors started in this process so far: each copy's writer name is
+/// the instance's and its number.
+static STARTED: AtomicU64 = AtomicU64::new(0);
 
 /// Where a bounded drain starts and stops.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -78,6 +90,11 @@ impl Projector {
             batcher,
             checkpoints,
             control,
+            writer: control::writer_name(&format!(
+                "{}-{}",
+                config::writer_instance(),
+                STARTED.fetch_add(1, Ordering::Relaxed)
+            )),
             tuning,
         })
     }
@@ -140,16 +157,17 @@ impl Projector {
 
     /// Projects both streams as events arrive until `shutdown` completes.
     /// A failed read or write is retried from the checkpoints after
-    /// [`Tuning::retry_delay`]; nothing read is skipped.
+    /// [`Tuning::retry_delay`]; nothing read is skipped. A batch under way
+    /// when `shutdown` completes is written first: a copy stopped mid-batch
+    /// would leave its `writers` entry for a rebuild to wait on.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
         tokio::pin!(shutdown);
         loop {
-            let outcome = tokio::select! {
-                () = &mut shutdown => return Ok(()),
-                outcome = self.follow() => outcome,
-            };
-            if let Err(error) = outcome {
-                tracing::warn!(%error, "projection interrupted; resuming from the checkpoints");
+            match self.follow(shutdown.as_mut()).await {
+                Ok(()) => return Ok(()),
+                Err(error) => {
+                    tracing::warn!(%error, "projection interrupted; resuming from the checkpoints");
+                }
             }
             tokio::select! {
                 () = &mut shutdown => return Ok(()),
@@ -158,9 +176,40 @@ impl Projector {
         }
     }
 
-    /// Follows both streams from the checkpoints until a read or write
-    /// fails or a rebuild pauses or swaps the target.
-    async fn follow(&self) -> Result<(), Error> {
+    /// Follows both streams from the checkpoints until `shutdown` completes
+    /// (`Ok`), a read or write fails, or a rebuild pauses or swaps the target.
+    async fn follow<S: Future<Output = ()>>(&self, mut shutdown: Pin<&mut S>) -> Result<(), Error> {
+        let (generation, merged) = tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            started = self.start_following() => started?,
+        };
+        let mut merged = std::pin::pin!(merged);
+        loop {
+            let chunk = tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                chunk = self.next_chunk(merged.as_mut()) => chunk?,
+            };
+            if !self.control.enter(&self.writer, generation).await? {
+                return Err(Error::Swapped);
+            }
+            let Ok(written) = tokio::time::timeout(control::BATCH_LIMIT, self.write(&chunk)).await
+            else {
+                // Staying entered: a command already sent may still land, and
+                // a rebuild waits for the entry until WRITER_BOUND.
+                return Err(Error::BatchTooSlow {
+                    limit_ms: control::BATCH_LIMIT.as_millis(),
+                });
+            };
+            self.control.leave(&self.writer).await?;
+            written?;
+        }
+    }
+
+    /// Waits while the target is paused, then opens both live reads from the
+    /// checkpoints; returns the generation they belong to.
+    async fn start_following(
+        &self,
+    ) -> Result<(i64, impl Stream<Item = Result<Tagged, Error>> + use<>), Error> {
         let generation = loop {
             let state = self.control.state().await?;
             if !state.paused {
@@ -174,28 +223,30 @@ impl Projector {
             feed::follow(&self.store, StreamName::Conversations, conversations).await?,
             feed::follow(&self.store, StreamName::Ledger, ledger).await?,
         );
-        let mut merged = std::pin::pin!(merged);
-        while let Some(first) = merged.next().await {
-            // Under load the batch fills at once; when quiet, an event waits
-            // at most `batch_linger` for company.
-            let mut chunk = vec![first?];
-            let deadline = tokio::time::Instant::now() + self.tuning.batch_linger;
-            while chunk.len() < self.tuning.batch_events {
-                match tokio::time::timeout_at(deadline, merged.next()).await {
-                    Ok(Some(next)) => chunk.push(next?),
-                    Ok(None) | Err(_) => break,
-                }
+        Ok((generation, merged))
+    }
+
+    /// The next batch of `merged`: under load it fills at once; when quiet,
+    /// an event waits at most `batch_linger` for company.
+    async fn next_chunk(
+        &self,
+        mut merged: Pin<&mut impl Stream<Item = Result<Tagged, Error>>>,
+    ) -> Result<Vec<Tagged>, Error> {
+        let Some(first) = merged.next().await else {
+            return Err(Error::Feed {
+                stream: "both",
+                message: "the live read ended".to_owned(),
+            });
+        };
+        let mut chunk = vec![first?];
+        let deadline = tokio::time::Instant::now() + self.tuning.batch_linger;
+        while chunk.len() < self.tuning.batch_events {
+            match tokio::time::timeout_at(deadline, merged.next()).await {
+                Ok(Some(next)) => chunk.push(next?),
+                Ok(None) | Err(_) => break,
             }
-            let state = self.control.state().await?;
-            if state.paused || state.generation != generation {
-                return Err(Error::Swapped);
-            }
-            self.write(&chunk).await?;
         }
-        Err(Error::Feed {
-            stream: "both",
-            message: "the live read ended".to_owned(),
-        })
+        Ok(chunk)
     }
 
     /// Writes one batch, then moves each stream's checkpoint past it.

@@ -30,6 +30,11 @@ pub enum Error {
     /// from the checkpoints it left.
     #[error("the target is being rebuilt")]
     Swapped,
+    /// A live batch outlasted [`crate::control::BATCH_LIMIT`] and was given
+    /// up (a pausing rebuild stops waiting for it); it is retried from the
+    /// checkpoints, keeping what it wrote.
+    #[error("a batch took longer than {limit_ms} ms")]
+    BatchTooSlow { limit_ms: u128 },
     /// Another rebuild of the target is under way.
     #[error("another rebuild of {target} is under way")]
     RebuildBusy { target: String },

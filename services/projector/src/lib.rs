@@ -87,7 +87,7 @@
 //! * [`ledger_book`] — ledger entries and accounts from any event's postings.
 //! * [`rollup`] — per-user usage by day and month, per-agent statistics.
 //! * [`parked`] — `projector_parked`: events that could not be applied.
-//! * [`control`] — `projector_control`: projection versions, rebuild lease, pause.
+//! * [`control`] — `projector_control`: projection versions, rebuild lease, pause, copies mid-batch.
 //! * [`checkpoint`] — `projector_checkpoints`: where each stream was written up to.
 //! * [`feed`] — both streams followed live from a checkpoint.
 //! * [`fold`] — a replay folded in memory, each document written once (rebuilds).
@@ -148,6 +148,11 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     let store = EventStore::connect(&config.nats_url).await?;
     store.ensure_streams().await?;
     let db = connect_database(&config).await?;
+    // A predecessor of this instance killed mid-batch left its entry; a
+    // rebuild, this copy's own below included, need not wait for it.
+    Control::new(&db, names::CONVERSATIONS)
+        .forget_writers(&config::writer_instance())
+        .await?;
     tokio::pin!(shutdown);
     tokio::select! {
         () = &mut shutdown => return Ok(()),

@@ -1,8 +1,9 @@
 //! Blue/green rebuild: project the log into fresh collections (suffix
 //! `_rebuild`) with the same batches as the live projection while the live
-//! ones keep serving, then pause live copies, catch the fresh collections
-//! up, swap every one of them in with `renameCollection … dropTarget`, hand
-//! over the checkpoints and record the projection version. Live copies
+//! ones keep serving, then pause live copies, wait for the batches they had
+//! begun (see [`crate::control`]), catch the fresh collections up, swap
+//! every one of them in with `renameCollection … dropTarget`, hand over the
+//! checkpoints and record the projection version. Live copies
 //! resume from there, so events written during the swap are projected
 //! once, in order.
 //!
@@ -27,7 +28,7 @@ use mongodb::bson::{Document, doc};
 use crate::checkpoint::Checkpoints;
 use crate::config::Tuning;
 use crate::consumer::{Bounds, Projector, Until};
-use crate::control::{Control, PAUSE_GRACE, PROJECTION_VERSION};
+use crate::control::{Control, PROJECTION_VERSION};
 use crate::error::Error;
 use crate::fold;
 use crate::names::{self, Names, Projection};
@@ -176,8 +177,8 @@ async fn build_and_swap(
         return Ok(rebuilt);
     }
     control.pause(&options.holder).await?;
-    // Batches live copies began before they saw the pause land first.
-    tokio::time::sleep(PAUSE_GRACE).await;
+    // Batches live copies entered before the pause are written first.
+    control.await_writers().await?;
     let done = rebuilt.events;
     let caught_up = builder
         .drain_with(Bounds::default(), &mut |n| progress(done.saturating_add(n)))

@@ -319,3 +319,54 @@ async fn a_versioned_write_matches_only_the_expected_version() {
         .expect("exists");
     assert_eq!(stored, doc! { "_id": id, "v": { "n": 2_i64 }, "s": "b" });
 }
+
+/// The projector's batch handshake: enter with an upsert guarded by
+/// `$and` of `$or`s over missing fields, leave with `$unset` of a dotted path.
+#[tokio::test]
+async fn a_guarded_upsert_that_fails_on_an_existing_id_is_a_duplicate_key() {
+    let t = Target::start().await;
+    let coll = t.coll("c");
+    let guard = || {
+        doc! {
+            "_id": "target",
+            "$and": [
+                { "$or": [ { "generation": 0_i64 }, { "generation": { "$exists": false } } ] },
+                { "$or": [ { "pausedUntil": { "$exists": false } }, { "pausedUntil": { "$lte": 5_i64 } } ] },
+            ],
+        }
+    };
+    let entered = coll
+        .update_one(guard(), doc! { "$set": { "writers.a-0": 1_i64 } })
+        .upsert(true)
+        .await
+        .expect("enter, creating the document");
+    assert_eq!(entered.upserted_id, Some(Bson::String("target".into())));
+    let again = coll
+        .update_one(guard(), doc! { "$set": { "writers.b-0": 2_i64 } })
+        .upsert(true)
+        .await
+        .expect("enter again");
+    assert_eq!((again.matched_count, again.upserted_id), (1, None));
+    coll.update_one(
+        doc! { "_id": "target" },
+        doc! { "$unset": { "writers.b-0": "" }, "$set": { "pausedUntil": 9_i64 } },
+    )
+    .await
+    .expect("leave and pause");
+    let refused = coll
+        .update_one(guard(), doc! { "$set": { "writers.b-0": 3_i64 } })
+        .upsert(true)
+        .await
+        .expect_err("paused: the upsert inserts the same _id");
+    assert_eq!(error_code(&refused), Some(11000));
+    coll.update_one(
+        doc! { "_id": "target" },
+        doc! { "$unset": { "writers.a-0": "" } },
+    )
+    .await
+    .expect("leave");
+    assert_eq!(
+        coll.find_one(doc! {}).await.expect("find"),
+        Some(doc! { "_id": "target", "writers": {}, "pausedUntil": 9_i64 })
+    );
+}

@@ -218,11 +218,39 @@ async fn a_rebuild_while_the_projector_runs_loses_no_event() {
         for round in 0..6_u64 {
             let mut call = a_finished_call(&world, 1_000 + round).await;
             if round == 2 {
-                // Mid-stream, with the projector running and more to come.
-                let rebuilding = rebuild(&world.store, &world.db);
-                let writing = call.append(&world.store, 9_000, Call::cost_reported(5, 2_000));
-                let (rebuilt, ()) = tokio::join!(rebuilding, writing);
+                // Mid-stream, with the projector running and a steady
+                // stream of events written before, during and after the
+                // pause and the swap.
+                let (rebuilt_tx, mut rebuilt_rx) = tokio::sync::watch::channel(false);
+                let rebuilding = async {
+                    let rebuilt = rebuild(&world.store, &world.db).await;
+                    let _ = rebuilt_tx.send(true);
+                    rebuilt
+                };
+                let writing = async {
+                    call.append(&world.store, 9_000, Call::cost_reported(5, 2_000))
+                        .await;
+                    let mut streamed = Vec::new();
+                    let mut after_swap = 0;
+                    while after_swap < 3 {
+                        let mut more = Call::new();
+                        more.append(&world.store, 0, Call::requested()).await;
+                        more.append(&world.store, 100, Call::started()).await;
+                        more.append(&world.store, 200, Call::agent("Hi", 0, None, 1))
+                            .await;
+                        more.append(&world.store, 2_000, Call::ended(2_000)).await;
+                        let captured = more.captured(3);
+                        more.append_ledger(&world.store, 2_100, captured).await;
+                        streamed.push(more);
+                        if *rebuilt_rx.borrow_and_update() {
+                            after_swap += 1;
+                        }
+                    }
+                    streamed
+                };
+                let (rebuilt, streamed) = tokio::join!(rebuilding, writing);
                 rebuilt.expect("rebuild");
+                calls.extend(streamed);
             }
             calls.push(call);
         }
@@ -248,8 +276,9 @@ async fn a_rebuild_while_the_projector_runs_loses_no_event() {
             );
         }
         let _ = stop.send(());
+        calls.len()
     };
-    let (run, ()) = tokio::join!(
+    let (run, calls_projected) = tokio::join!(
         world.projector.run(async {
             let _ = stopped.await;
         }),
@@ -265,7 +294,14 @@ async fn a_rebuild_while_the_projector_runs_loses_no_event() {
     .expect("single build");
     alone.drain().await.expect("drain");
     assert_eq!(documents_of(&world, "conversations_alone").await, live);
-    assert_eq!(live.len(), 6);
+    assert_eq!(live.len(), calls_projected);
+    let control = projector::control::Control::new(&world.db, "conversations");
+    let stored = control.document().await.expect("control");
+    assert_eq!(
+        stored.get_document("writers").map(|w| w.len()),
+        Ok(0),
+        "every batch left: {stored}"
+    );
     world.finish().await;
 }
 
@@ -351,6 +387,71 @@ async fn one_rebuild_at_a_time_and_live_copies_see_the_pause() {
     assert!(!released.paused);
     assert_eq!(released.version, 7);
     assert!(control.lease("second").await.expect("lease"));
+    world.finish().await;
+}
+
+#[tokio::test]
+async fn a_pausing_rebuild_waits_for_the_batch_a_copy_entered_and_no_more_enter() {
+    let world = World::start().await;
+    let control = projector::control::Control::new(&world.db, "fresh_target");
+    // No control document yet: entering creates it.
+    assert!(control.enter("a-0", 0).await.expect("enter"));
+    assert!(control.enter("b-0", 0).await.expect("enter"));
+    control.leave("b-0").await.expect("leave");
+    assert!(control.lease("rebuild").await.expect("lease"));
+    assert!(
+        control
+            .enter("b-0", 0)
+            .await
+            .expect("a lease alone pauses nothing")
+    );
+    control.leave("b-0").await.expect("leave");
+    control.pause("rebuild").await.expect("pause");
+    assert!(!control.enter("b-0", 0).await.expect("paused"));
+    let paused = control.state().await.expect("state");
+    assert!(
+        !control
+            .enter("b-0", paused.generation)
+            .await
+            .expect("paused")
+    );
+    let leaving = std::cell::Cell::new(false);
+    let ((), waited) = tokio::join!(
+        async {
+            tokio::task::yield_now().await;
+            leaving.set(true);
+            control.leave("a-0").await.expect("leave");
+        },
+        async {
+            control.await_writers().await.expect("await writers");
+            leaving.get()
+        }
+    );
+    assert!(waited, "the rebuild went on while a-0 was mid-batch");
+    let stored = control.document().await.expect("control");
+    assert_eq!(stored.get_document("writers").map(|w| w.len()), Ok(0));
+    control.release("rebuild", None).await.expect("release");
+    let released = control.state().await.expect("state");
+    assert!(!control.enter("a-0", 0).await.expect("an older generation"));
+    assert!(
+        control
+            .enter("a-0", released.generation)
+            .await
+            .expect("resumed")
+    );
+    for writer in ["a-1", "ab-0"] {
+        assert!(
+            control
+                .enter(writer, released.generation)
+                .await
+                .expect("enter")
+        );
+    }
+    // Instance "a" restarted: its copies' entries are of the killed one.
+    control.forget_writers("a").await.expect("forget");
+    let stored = control.document().await.expect("control");
+    let writers = stored.get_document("writers").expect("writers");
+    assert_eq!(writers.keys().collect::<Vec<_>>(), ["ab-0"]);
     world.finish().await;
 }
 
