@@ -272,4 +272,12 @@ impl DomainEvent for ConversationEvent {
     ) -> Result<Self, DecodeError> {
         crate::envelope::decode_adjacent(TYPES, event_type, schema, data)
     }
+
+    fn from_json_data(
+        event_type: &str,
+        schema: u32,
+        data: &serde_json::value::RawValue,
+    ) -> Result<Self, DecodeError> {
+        crate::envelope::decode_adjacent_json(TYPES, event_type, schema, data)
+    }
 }

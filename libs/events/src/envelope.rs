@@ -2,9 +2,12 @@
 //! typed payload. Encoding always writes the current schema; decoding
 //! upcasts older ones and refuses unknown types and newer schemas.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::error::DecodeError;
@@ -24,6 +27,9 @@ pub trait DomainEvent: Serialize + Sized {
 
     /// Builds the typed event from a stored payload, upcasting old schemas.
     fn from_data(event_type: &str, schema: u32, data: Value) -> Result<Self, DecodeError>;
+
+    /// [`from_data`](Self::from_data) of a payload still in its JSON text.
+    fn from_json_data(event_type: &str, schema: u32, data: &RawValue) -> Result<Self, DecodeError>;
 
     /// The dotted type name, its current schema, and the `data` payload.
     fn to_parts(&self) -> (&'static str, u32, Value) {
@@ -78,6 +84,33 @@ pub(crate) fn decode_adjacent<E: DeserializeOwned>(
             source,
         }
     })
+}
+
+/// [`decode_adjacent`] of a payload still in its JSON text: at the current
+/// schema it is parsed once, straight into `E`, with no [`Value`] between.
+pub(crate) fn decode_adjacent_json<E: DeserializeOwned>(
+    types: EventTypes,
+    event_type: &str,
+    schema: u32,
+    data: &RawValue,
+) -> Result<E, DecodeError> {
+    let invalid = |source| DecodeError::InvalidData {
+        event_type: event_type.to_owned(),
+        schema,
+        source,
+    };
+    match types.iter().find(|(name, _)| *name == event_type) {
+        // The tag first, so serde reads the payload without buffering it;
+        // `name` is a known type, with nothing to escape.
+        Some(&(name, current)) if schema == current => {
+            let tagged = format!(r#"{{"type":"{name}","data":{}}}"#, data.get());
+            serde_json::from_str(&tagged).map_err(invalid)
+        }
+        _ => {
+            let data = serde_json::from_str(data.get()).map_err(invalid)?;
+            decode_adjacent(types, event_type, schema, data)
+        }
+    }
 }
 
 /// Everything about an event except its payload.
@@ -203,6 +236,41 @@ impl<E: DomainEvent> Envelope<E> {
     }
 
     pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError> {
-        RawEnvelope::from_json(bytes)?.into_typed()
+        let incoming: Incoming<'_> =
+            serde_json::from_slice(bytes).map_err(DecodeError::Envelope)?;
+        let event = E::from_json_data(&incoming.event_type, incoming.schema, incoming.data)?;
+        Ok(Self {
+            meta: EnvelopeMeta {
+                id: incoming.id,
+                aggregate_id: incoming.aggregate_id,
+                occurred_at: incoming.occurred_at,
+                correlation_id: incoming.correlation_id,
+                causation_id: incoming.causation_id,
+                user_id: incoming.user_id,
+                agent_id: incoming.agent_id,
+            },
+            event,
+        })
     }
+}
+
+/// [`RawEnvelope`] as read for decoding: the payload is borrowed, unparsed,
+/// until its type says what it holds.
+#[derive(Deserialize)]
+struct Incoming<'a> {
+    id: EventId,
+    #[serde(rename = "type", borrow)]
+    event_type: Cow<'a, str>,
+    schema: u32,
+    aggregate_id: String,
+    occurred_at: DateTime<Utc>,
+    correlation_id: CorrelationId,
+    #[serde(default)]
+    causation_id: Option<EventId>,
+    #[serde(default)]
+    user_id: Option<UserId>,
+    #[serde(default)]
+    agent_id: Option<AgentId>,
+    #[serde(borrow)]
+    data: &'a RawValue,
 }

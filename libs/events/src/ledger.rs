@@ -233,6 +233,18 @@ impl LedgerEvent {
     }
 }
 
+/// `event`, refused when its postings do not balance.
+fn balanced(event: LedgerEvent, event_type: &str, schema: u32) -> Result<LedgerEvent, DecodeError> {
+    if event.is_balanced() {
+        Ok(event)
+    } else {
+        Err(DecodeError::Unbalanced {
+            event_type: event_type.to_owned(),
+            schema,
+        })
+    }
+}
+
 impl DomainEvent for LedgerEvent {
     fn types() -> EventTypes {
         TYPES
@@ -243,13 +255,22 @@ impl DomainEvent for LedgerEvent {
         schema: u32,
         data: serde_json::Value,
     ) -> Result<Self, DecodeError> {
-        let event: Self = crate::envelope::decode_adjacent(TYPES, event_type, schema, data)?;
-        if !event.is_balanced() {
-            return Err(DecodeError::Unbalanced {
-                event_type: event_type.to_owned(),
-                schema,
-            });
-        }
-        Ok(event)
+        balanced(
+            crate::envelope::decode_adjacent(TYPES, event_type, schema, data)?,
+            event_type,
+            schema,
+        )
+    }
+
+    fn from_json_data(
+        event_type: &str,
+        schema: u32,
+        data: &serde_json::value::RawValue,
+    ) -> Result<Self, DecodeError> {
+        balanced(
+            crate::envelope::decode_adjacent_json(TYPES, event_type, schema, data)?,
+            event_type,
+            schema,
+        )
     }
 }

@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use bson::{Document, doc};
 
 use crate::error::{CommandError, code};
+use crate::wire::encoded_size;
 
 /// A find's first batch holds this many documents unless `batchSize` says otherwise.
 pub const DEFAULT_FIRST_BATCH: usize = 101;
@@ -119,7 +120,7 @@ fn take_batch(remaining: &mut VecDeque<Document>, limit: Option<usize>) -> Vec<D
     let mut bytes = 0;
     while batch.len() < limit {
         let Some(next) = remaining.front() else { break };
-        let size = bson::to_vec(next).map_or(0, |b| b.len());
+        let size = encoded_size(next);
         if !batch.is_empty() && bytes + size > MAX_BATCH_BYTES {
             break;
         }

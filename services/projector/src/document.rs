@@ -9,6 +9,7 @@ use mongodb::bson::{self, Bson, DateTime, Document};
 use serde::{Deserialize, Serialize};
 
 use crate::metrics;
+use crate::sketch::LatencySketch;
 use crate::transcript;
 
 /// ElevenLabs' words for where a conversation is.
@@ -66,6 +67,10 @@ pub const DEFAULT_EMBEDDED_MESSAGES: usize = 500;
 pub struct Pending {
     pub embedded_messages: usize,
     pub overflow: Vec<OverflowOp>,
+    /// `projection.latency_sketch` decoded, once a latency is added:
+    /// [`ConversationDoc::derive`] encodes it back, once per write rather
+    /// than once per message.
+    pub latency: Option<LatencySketch>,
 }
 
 impl Default for Pending {
@@ -73,6 +78,7 @@ impl Default for Pending {
         Self {
             embedded_messages: DEFAULT_EMBEDDED_MESSAGES,
             overflow: Vec::new(),
+            latency: None,
         }
     }
 }
@@ -235,6 +241,9 @@ impl ConversationDoc {
     /// Recomputes every derived field (transcript, duration, cost, metrics)
     /// from the messages and the bookkeeping.
     pub fn derive(&mut self) {
+        if let Some(sketch) = &self.pending.latency {
+            self.projection.latency_sketch = Some(sketch.encode());
+        }
         self.transcript = transcript::render(&self.messages);
         self.duration = metrics::whole_seconds(self.projection.duration_ms);
         // Exact: a call's credits are far below 2^53.

@@ -13,6 +13,8 @@ pub enum Error {
     Mongo(#[from] mongodb::error::Error),
     #[error("encoding a document: {0}")]
     Encode(#[from] bson::ser::Error),
+    #[error("reading an encoded document: {0}")]
+    Encoded(#[from] bson::raw::Error),
     /// A stored document is not in the shape this projector writes; a
     /// rebuild replaces it.
     #[error("conversation {id}: stored document unreadable: {source}")]

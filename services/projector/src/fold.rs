@@ -18,8 +18,9 @@ use std::collections::{HashMap, HashSet};
 use events::{ConversationId, UserId};
 use eventstore::{EventStore, LogMessage, ReplayFrom, StreamName};
 use futures::{StreamExt, TryStreamExt};
-use mongodb::bson::Document;
 use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{Document, RawDocumentBuf};
+use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -44,6 +45,8 @@ const AHEAD: usize = 4;
 /// Events held in memory before everything held is written out, by
 /// default ([`Tuning::rebuild_held_events`]).
 pub const HELD_EVENTS: usize = 1_000_000;
+/// Insert commands a write-out sends at once.
+const CONCURRENT_INSERTS: usize = 4;
 /// Overflow writes and document updates per command.
 const WRITES_PER_COMMAND: usize = 500;
 
@@ -126,7 +129,7 @@ pub struct Fold {
 #[derive(Default)]
 pub struct Prepared {
     overflow: Vec<overflow::Write>,
-    inserts: Vec<Document>,
+    inserts: Vec<RawDocumentBuf>,
     updates: Vec<DocWrite>,
     entries: Vec<Document>,
     parked: Vec<ParkedEvent>,
@@ -255,17 +258,25 @@ impl Fold {
             for op in std::mem::take(&mut doc.pending.overflow) {
                 prepared.overflow.push(overflow::write_of(doc.id, &op)?);
             }
-            let after = doc.to_bson()?;
-            self.rollup_fields.insert(key, rollup::fields_of(&after));
             self.written.insert(key);
             match stored {
-                None => prepared.inserts.push(after),
-                Some((before, read)) => prepared.updates.push(DocWrite::Update {
-                    id: doc.id,
-                    read,
-                    applied: Seqs::of(&doc),
-                    update: diff::update_of(&before, &after),
-                }),
+                None => {
+                    // Encoded straight to bytes: the driver sends them as they are.
+                    let after = mongodb::bson::to_raw_document_buf(&doc)?;
+                    self.rollup_fields
+                        .insert(key, rollup::fields_of_raw(&after)?);
+                    prepared.inserts.push(after);
+                }
+                Some((before, read)) => {
+                    let after = doc.to_bson()?;
+                    self.rollup_fields.insert(key, rollup::fields_of(&after));
+                    prepared.updates.push(DocWrite::Update {
+                        id: doc.id,
+                        read,
+                        applied: Seqs::of(&doc),
+                        update: diff::update_of(&before, &after),
+                    });
+                }
             }
         }
         let posted = std::mem::take(&mut self.posted);
@@ -325,19 +336,23 @@ impl Prepared {
     }
 }
 
-/// Inserts `documents` into the empty collection `name`, unordered, in as
-/// few commands as the driver can pack them.
-async fn insert_all(
+/// Inserts `documents` into the empty collection `name`, unordered, in
+/// [`CONCURRENT_INSERTS`] commands sent at once, so the server decodes
+/// them on several cores.
+async fn insert_all<T: Serialize + Send + Sync>(
     db: &mongodb::Database,
     name: &str,
-    documents: Vec<Document>,
+    mut documents: Vec<T>,
 ) -> Result<(), Error> {
-    if !documents.is_empty() {
-        db.collection::<Document>(name)
-            .insert_many(documents)
-            .ordered(false)
-            .await?;
+    let per_command = documents.len().div_ceil(CONCURRENT_INSERTS).max(1);
+    let collection = db.collection::<T>(name);
+    let mut commands = Vec::new();
+    while !documents.is_empty() {
+        let rest = documents.split_off(per_command.min(documents.len()));
+        let part = std::mem::replace(&mut documents, rest);
+        commands.push(collection.insert_many(part).ordered(false).into_future());
     }
+    futures::future::try_join_all(commands).await?;
     Ok(())
 }
 

@@ -13,6 +13,9 @@
 //! the caller felt); when ElevenLabs' analysis carries a sentiment of its
 //! own, that one is shown instead (`source: "elevenlabs"`).
 
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
 use mongodb::bson::{Bson, Document, doc};
 
 /// Scores above this are `positive`.
@@ -130,6 +133,9 @@ const NEGATORS: &[&str] = &[
 
 /// The score of one message, in (−1, 1); 0 when no lexicon word occurs.
 pub fn score(text: &str) -> f64 {
+    static POSITIVE_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| set(POSITIVE));
+    static NEGATIVE_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| set(NEGATIVE));
+    static NEGATING_WORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| set(NEGATORS));
     let lowered = text.to_lowercase();
     let words: Vec<&str> = lowered
         .split(|c: char| !(c.is_alphabetic() || c == '\''))
@@ -137,22 +143,27 @@ pub fn score(text: &str) -> f64 {
         .collect();
     let (mut positive, mut negative) = (0_u32, 0_u32);
     for (i, word) in words.iter().enumerate() {
-        let polarity = if POSITIVE.contains(word) {
+        let polarity = if POSITIVE_WORDS.contains(word) {
             1
-        } else if NEGATIVE.contains(word) {
+        } else if NEGATIVE_WORDS.contains(word) {
             -1
         } else {
             continue;
         };
         let negated = words
             .get(i.saturating_sub(NEGATION_REACH)..i)
-            .is_some_and(|before| before.iter().any(|w| NEGATORS.contains(w)));
+            .is_some_and(|before| before.iter().any(|w| NEGATING_WORDS.contains(w)));
         match (polarity > 0) != negated {
             true => positive += 1,
             false => negative += 1,
         }
     }
     (f64::from(positive) - f64::from(negative)) / (f64::from(positive + negative) + 1.0)
+}
+
+/// A lexicon, for lookups: every message's every word is looked up.
+fn set(words: &'static [&'static str]) -> HashSet<&'static str> {
+    words.iter().copied().collect()
 }
 
 /// `positive`, `negative` or `neutral`.

@@ -24,6 +24,13 @@ impl std::fmt::Debug for LatencySketch {
     }
 }
 
+/// Equal when they encode alike (the same values, in the same buckets).
+impl PartialEq for LatencySketch {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_java_bytes() == other.0.to_java_bytes()
+    }
+}
+
 impl LatencySketch {
     /// The sketch stored as `binary`; an empty one when it cannot be read
     /// (it then restarts, and a rebuild restores it).

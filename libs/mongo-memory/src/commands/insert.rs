@@ -2,26 +2,35 @@
 
 use bson::{Bson, Document, doc, oid::ObjectId};
 
-use super::{Request, fields};
+use super::fields;
 use crate::error::{CommandError, code};
-use crate::wire::MAX_BSON_OBJECT_SIZE;
+use crate::state::State;
+use crate::wire::{MAX_BSON_OBJECT_SIZE, encoded_size};
 
-pub fn run(request: &Request<'_>) -> Result<Document, CommandError> {
-    let command = request.command;
+pub fn run(state: &State, db: &str, mut command: Document) -> Result<Document, CommandError> {
     fields::check(
-        command,
+        &command,
         &["documents", "ordered", "bypassDocumentValidation"],
         &[],
     )?;
-    let collection = fields::collection_name(command)?;
-    let documents = fields::write_batch(command, "documents")?;
+    let collection = fields::collection_name(&command)?.to_owned();
+    fields::write_batch(&command, "documents")?;
     let ordered = command.get_bool("ordered").unwrap_or(true);
-    let mut catalog = request.state.write();
-    let target = catalog.collection_or_create(request.db, collection)?;
+    let documents = match command.remove("documents") {
+        Some(Bson::Array(items)) => items,
+        _ => Vec::new(),
+    };
+    let mut catalog = state.write();
+    let target = catalog.collection_or_create(db, &collection)?;
     let mut inserted = 0;
     let mut write_errors = Vec::new();
-    for (index, document) in documents.into_iter().enumerate() {
-        let result = prepare(document.clone()).and_then(|document| target.insert(document));
+    // `write_batch` checked that every item is a document.
+    let documents = documents.into_iter().filter_map(|item| match item {
+        Bson::Document(document) => Some(document),
+        _ => None,
+    });
+    for (index, document) in documents.enumerate() {
+        let result = prepare(document).and_then(|document| target.insert(document));
         match result {
             Ok(_) => inserted += 1,
             Err(error) => {
@@ -41,15 +50,25 @@ pub fn run(request: &Request<'_>) -> Result<Document, CommandError> {
 
 /// Checks a new document and gives it an `_id` (first, as MongoDB places it) when missing.
 pub fn prepare(mut document: Document) -> Result<Document, CommandError> {
-    let id = match document.remove("_id") {
-        Some(id) => {
-            check_id(&id)?;
-            id
+    let prepared = match document.iter().next() {
+        // As drivers send it: nothing to move.
+        Some((key, id)) if key == "_id" => {
+            check_id(id)?;
+            document
         }
-        None => Bson::ObjectId(ObjectId::new()),
+        _ => {
+            let id = match document.remove("_id") {
+                Some(id) => {
+                    check_id(&id)?;
+                    id
+                }
+                None => Bson::ObjectId(ObjectId::new()),
+            };
+            let mut prepared = doc! { "_id": id };
+            prepared.extend(document);
+            prepared
+        }
     };
-    let mut prepared = doc! { "_id": id };
-    prepared.extend(document);
     check_size(&prepared)?;
     Ok(prepared)
 }
@@ -86,8 +105,4 @@ pub fn check_updated_size(document: &Document) -> Result<(), CommandError> {
         ));
     }
     Ok(())
-}
-
-fn encoded_size(document: &Document) -> usize {
-    bson::to_vec(document).map_or(usize::MAX, |bytes| bytes.len())
 }

@@ -39,7 +39,7 @@ pub fn run_op_msg(state: &State, connection_id: i32, command: Document) -> Docum
             .to_reply();
         }
     };
-    run(state, connection_id, &db, &command)
+    run(state, connection_id, &db, command)
 }
 
 /// Runs a command that arrived as legacy `OP_QUERY`: only the handshake is allowed there.
@@ -58,17 +58,22 @@ pub fn run_op_query(state: &State, connection_id: i32, db: &str, command: Docume
         )
         .to_reply();
     }
-    run(state, connection_id, db, &command)
+    run(state, connection_id, db, command)
 }
 
-fn run(state: &State, connection_id: i32, db: &str, command: &Document) -> Document {
-    let request = Request {
-        state,
-        db,
-        command,
-        connection_id,
+fn run(state: &State, connection_id: i32, db: &str, command: Document) -> Document {
+    let outcome = if command.keys().next().is_some_and(|name| name == "insert") {
+        // An insert stores the documents it was sent rather than copies.
+        fields::refuse_transactions(&command).and_then(|()| insert::run(state, db, command))
+    } else {
+        dispatch(&Request {
+            state,
+            db,
+            command: &command,
+            connection_id,
+        })
     };
-    match dispatch(&request) {
+    match outcome {
         Ok(mut reply) => {
             if !reply.contains_key("ok") {
                 reply.insert("ok", 1.0);
@@ -92,7 +97,6 @@ fn dispatch(request: &Request<'_>) -> Result<Document, CommandError> {
         "ping" => handshake::ping(request),
         "buildInfo" | "buildinfo" => handshake::build_info(request),
         "endSessions" => handshake::end_sessions(request),
-        "insert" => insert::run(request),
         "update" => update::run(request),
         "delete" => delete::run(request),
         "find" => find::find(request),

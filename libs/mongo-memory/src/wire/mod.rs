@@ -7,10 +7,12 @@ mod crc32c;
 mod frame;
 mod op_msg;
 mod op_query;
+mod size;
 
 pub use frame::read_frame;
 pub use op_msg::{OpMsg, encode_op_msg_reply};
 pub use op_query::{OpQuery, encode_op_reply};
+pub use size::encoded_size;
 
 /// The largest message the server accepts (and advertises in `hello`).
 pub const MAX_MESSAGE_SIZE_BYTES: usize = 48_000_000;
@@ -43,7 +45,8 @@ fn read_document(bytes: &[u8]) -> Result<(bson::Document, usize), WireError> {
         .ok()
         .filter(|len| (5..=bytes.len()).contains(len))
         .ok_or_else(|| WireError::Malformed(format!("document length {len} does not fit")))?;
-    let document = bson::Document::from_reader(&bytes[..len])
+    let document = bson::RawDocument::from_bytes(&bytes[..len])
+        .and_then(bson::Document::try_from)
         .map_err(|e| WireError::Malformed(format!("invalid BSON: {e}")))?;
     Ok((document, len))
 }

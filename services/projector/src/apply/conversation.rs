@@ -89,6 +89,7 @@ pub(super) fn apply(doc: &mut ConversationDoc, at: DateTime, event: &Conversatio
                 message_event_ids: Vec::new(),
                 ..std::mem::take(&mut doc.projection)
             };
+            doc.pending.latency = None;
             let started = doc.started_at.timestamp_millis();
             for TranscriptLine {
                 role: who,
@@ -158,9 +159,11 @@ fn push(
         if let Some(ms) = latency_ms {
             book.latency_sum_ms = book.latency_sum_ms.saturating_add(i64::from(ms.max(0)));
             book.latency_turns = book.latency_turns.saturating_add(1);
-            let mut sketch = LatencySketch::decode(book.latency_sketch.as_ref());
-            sketch.add(f64::from(ms.max(0)));
-            book.latency_sketch = Some(sketch.encode());
+            let stored = book.latency_sketch.as_ref();
+            doc.pending
+                .latency
+                .get_or_insert_with(|| LatencySketch::decode(stored))
+                .add(f64::from(ms.max(0)));
         }
     }
     let event_id = event_id.map(saturating_i64);

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime as ChronoTime, Utc};
 use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{DateTime, Document, doc};
+use mongodb::bson::{DateTime, Document, RawDocument, RawDocumentBuf, doc};
 use mongodb::{Collection, Database};
 
 use crate::error::Error;
@@ -311,6 +311,22 @@ pub fn fields_of(conversation: &Document) -> Document {
         copy_path(conversation, &mut fields, path);
     }
     fields
+}
+
+/// [`fields_of`] a document as encoded, converting only the top-level
+/// fields [`FIELDS`] reaches into (never the messages).
+pub fn fields_of_raw(conversation: &RawDocument) -> Result<Document, mongodb::bson::raw::Error> {
+    let mut reached = RawDocumentBuf::new();
+    for element in conversation {
+        let (key, value) = element?;
+        let wanted = FIELDS
+            .keys()
+            .any(|path| path.split('.').next() == Some(key));
+        if wanted {
+            reached.append_ref(key, value);
+        }
+    }
+    Ok(fields_of(&reached.to_document()?))
 }
 
 fn copy_path(from: &Document, to: &mut Document, path: &str) {
