@@ -50,6 +50,9 @@ const CONCURRENT_INSERTS: usize = 4;
 /// Overflow writes and document updates per command.
 const WRITES_PER_COMMAND: usize = 500;
 
+/// The rollup fields of documents written, with their ids.
+type RollupFields = Vec<(ObjectId, Document)>;
+
 /// One log message, decoded for every projection.
 pub struct Decoded {
     stream: StreamName,
@@ -129,7 +132,8 @@ pub struct Fold {
 #[derive(Default)]
 pub struct Prepared {
     overflow: Vec<overflow::Write>,
-    inserts: Vec<RawDocumentBuf>,
+    /// Finished, encoded as they are sent.
+    inserts: Vec<ConversationDoc>,
     updates: Vec<DocWrite>,
     entries: Vec<Document>,
     parked: Vec<ParkedEvent>,
@@ -260,13 +264,7 @@ impl Fold {
             }
             self.written.insert(key);
             match stored {
-                None => {
-                    // Encoded straight to bytes: the driver sends them as they are.
-                    let after = mongodb::bson::to_raw_document_buf(&doc)?;
-                    self.rollup_fields
-                        .insert(key, rollup::fields_of_raw(&after)?);
-                    prepared.inserts.push(after);
-                }
+                None => prepared.inserts.push(doc),
                 Some((before, read)) => {
                     let after = doc.to_bson()?;
                     self.rollup_fields.insert(key, rollup::fields_of(&after));
@@ -314,13 +312,14 @@ fn finish(doc: &mut ConversationDoc) {
 
 impl Prepared {
     /// Writes overflow messages first, then the documents, the ledger
-    /// entries and what was parked.
-    async fn write(self, target: &Conversations) -> Result<(), Error> {
+    /// entries and what was parked; returns the rollup fields of the
+    /// documents inserted.
+    async fn write(self, target: &Conversations) -> Result<RollupFields, Error> {
         let db = target.database();
         for slice in self.overflow.chunks(WRITES_PER_COMMAND) {
             target.write(slice.to_vec(), Vec::new()).await?;
         }
-        insert_all(target.database(), target.name(), self.inserts).await?;
+        let inserted = insert_documents(target, self.inserts).await?;
         for slice in self.updates.chunks(WRITES_PER_COMMAND) {
             let conflicted = target.write(Vec::new(), slice.to_vec()).await?;
             if let Some(id) = conflicted.iter().next() {
@@ -332,8 +331,60 @@ impl Prepared {
         }
         let entries = target.names().of(names::LEDGER_ENTRIES);
         insert_all(db, &entries, self.entries).await?;
-        Parked::new(db).park(&self.parked).await
+        Parked::new(db).park(&self.parked).await?;
+        Ok(inserted)
     }
+}
+
+/// Inserts `documents` into `target`'s empty collection in
+/// [`CONCURRENT_INSERTS`] parts at once, each encoded on a blocking thread
+/// and sent as soon as it is, so encoding, sending and the server's
+/// decoding overlap. Returns each document's rollup fields.
+async fn insert_documents(
+    target: &Conversations,
+    documents: Vec<ConversationDoc>,
+) -> Result<RollupFields, Error> {
+    let collection = target
+        .database()
+        .collection::<RawDocumentBuf>(target.name());
+    let parts = split(documents, CONCURRENT_INSERTS)
+        .into_iter()
+        .map(|part| {
+            let collection = collection.clone();
+            async move {
+                let (encoded, fields) =
+                    tokio::task::spawn_blocking(move || encode(&part)).await??;
+                collection.insert_many(encoded).ordered(false).await?;
+                Ok::<_, Error>(fields)
+            }
+        });
+    let fields = futures::future::try_join_all(parts).await?;
+    Ok(fields.into_iter().flatten().collect())
+}
+
+/// `documents` encoded straight to bytes (the driver sends them as they
+/// are), with their rollup fields.
+fn encode(documents: &[ConversationDoc]) -> Result<(Vec<RawDocumentBuf>, RollupFields), Error> {
+    let mut encoded = Vec::with_capacity(documents.len());
+    let mut fields = Vec::with_capacity(documents.len());
+    for doc in documents {
+        let raw = mongodb::bson::to_raw_document_buf(doc)?;
+        fields.push((doc.id, rollup::fields_of_raw(&raw)?));
+        encoded.push(raw);
+    }
+    Ok((encoded, fields))
+}
+
+/// `items` in at most `parts` runs of nearly equal length, in order; none
+/// when there are no items.
+fn split<T>(mut items: Vec<T>, parts: usize) -> Vec<Vec<T>> {
+    let per_part = items.len().div_ceil(parts.max(1)).max(1);
+    let mut runs = Vec::new();
+    while !items.is_empty() {
+        let rest = items.split_off(per_part.min(items.len()));
+        runs.push(std::mem::replace(&mut items, rest));
+    }
+    runs
 }
 
 /// Inserts `documents` into the empty collection `name`, unordered, in
@@ -342,16 +393,12 @@ impl Prepared {
 async fn insert_all<T: Serialize + Send + Sync>(
     db: &mongodb::Database,
     name: &str,
-    mut documents: Vec<T>,
+    documents: Vec<T>,
 ) -> Result<(), Error> {
-    let per_command = documents.len().div_ceil(CONCURRENT_INSERTS).max(1);
     let collection = db.collection::<T>(name);
-    let mut commands = Vec::new();
-    while !documents.is_empty() {
-        let rest = documents.split_off(per_command.min(documents.len()));
-        let part = std::mem::replace(&mut documents, rest);
-        commands.push(collection.insert_many(part).ordered(false).into_future());
-    }
+    let commands = split(documents, CONCURRENT_INSERTS)
+        .into_iter()
+        .map(|part| collection.insert_many(part).ordered(false).into_future());
     futures::future::try_join_all(commands).await?;
     Ok(())
 }
@@ -423,7 +470,8 @@ async fn write_out(mut fold: Fold, target: &Conversations) -> Result<Fold, Error
         (fold, prepared)
     })
     .await?;
-    prepared?.write(target).await?;
+    let (mut fold, prepared) = (fold, prepared?);
+    fold.rollup_fields.extend(prepared.write(target).await?);
     Ok(fold)
 }
 
