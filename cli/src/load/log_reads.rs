@@ -31,7 +31,7 @@ pub(super) async fn stream_messages(store: &EventStore) -> anyhow::Result<u64> {
 
 /// The sum of every posting of every ledger event: zero when the books
 /// balance.
-pub(super) async fn trial_balance(store: &EventStore) -> anyhow::Result<i64> {
+pub async fn trial_balance(store: &EventStore) -> anyhow::Result<i64> {
     retried("replaying the ledger for its trial balance", || async {
         let mut sum = 0i64;
         let mut messages = store

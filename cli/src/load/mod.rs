@@ -25,6 +25,7 @@ use mongodb::bson::{Document, doc};
 use sketches_ddsketch::DDSketch;
 
 pub use client::{Behaviour, Ws, hold, open};
+pub use log_reads::trial_balance;
 pub use own_stack::{OwnStack, free_port, own_nats};
 pub use report::{LatencySummary, Report};
 

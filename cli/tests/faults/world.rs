@@ -391,9 +391,9 @@ impl World {
             calls.push(Call::of(doc, &balance));
         }
         calls.sort();
-        let trial_balance = trial_balance(&self.store)
+        let trial_balance = parlor::load::trial_balance(&self.store)
             .await
-            .ok_or("the ledger could not be replayed")?;
+            .map_err(|e| format!("the ledger could not be replayed: {e:#}"))?;
         Ok(Outcome {
             calls,
             trial_balance,
@@ -468,25 +468,6 @@ async fn until_events(store: &EventStore, count: u64) {
         }
         assert!(Instant::now() < deadline, "the load never got going");
     }
-}
-
-async fn trial_balance(store: &EventStore) -> Option<i64> {
-    use futures::TryStreamExt;
-    let mut sum = 0;
-    let mut messages = store
-        .replay(StreamName::Ledger, eventstore::ReplayFrom::Beginning)
-        .await
-        .ok()?;
-    while let Some(message) = messages.try_next().await.ok()? {
-        let envelope = message.decode::<events::LedgerEvent>().ok()?;
-        sum += envelope
-            .event
-            .postings()
-            .iter()
-            .map(|p| p.credits.get())
-            .sum::<i64>();
-    }
-    Some(sum)
 }
 
 /// One call as a fault must leave it: its document's status, transcript
