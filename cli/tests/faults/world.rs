@@ -335,8 +335,10 @@ impl World {
             .expect("the load ran")
     }
 
-    /// Once every call is over in the read model and no hold is open, the
-    /// read model and ledger reduced to what a fault must not change.
+    /// Once every call is over in the read model, no hold is open and the
+    /// ledger has handled every conversation event (a cost report it has
+    /// yet to book would change a balance), the read model and ledger
+    /// reduced to what a fault must not change.
     pub async fn settled(&self) -> Outcome {
         let deadline = Instant::now() + DEADLINE;
         let mut pace = tokio::time::interval(Duration::from_millis(100));
@@ -391,6 +393,7 @@ impl World {
             calls.push(Call::of(doc, &balance));
         }
         calls.sort();
+        self.ledger_caught_up().await?;
         let trial_balance = parlor::load::trial_balance(&self.store)
             .await
             .map_err(|e| format!("the ledger could not be replayed: {e:#}"))?;
@@ -398,6 +401,29 @@ impl World {
             calls,
             trial_balance,
         })
+    }
+
+    /// Ok once the ledger's durable consumer has nothing left to deliver
+    /// and nothing delivered unacknowledged.
+    async fn ledger_caught_up(&self) -> Result<(), String> {
+        let js = async_nats::jetstream::new(self.client.clone());
+        let mut consumer: async_nats::jetstream::consumer::PullConsumer = js
+            .get_consumer_from_stream(
+                ledger::consumer::DURABLE,
+                StreamName::Conversations.as_str(),
+            )
+            .await
+            .map_err(|e| format!("the ledger's consumer: {e}"))?;
+        let info = consumer
+            .info()
+            .await
+            .map_err(|e| format!("the ledger's consumer: {e}"))?;
+        match (info.num_pending, info.num_ack_pending) {
+            (0, 0) => Ok(()),
+            (pending, unacked) => Err(format!(
+                "the ledger has {pending} conversation events to take and {unacked} to finish"
+            )),
+        }
     }
 
     async fn balance(&self, user: events::UserId) -> Option<Balance> {

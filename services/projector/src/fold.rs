@@ -2,7 +2,8 @@
 //! collections. Each conversation's events are applied to its document in
 //! memory (the same [`Routed`] decoding, [`apply`](crate::apply) and
 //! [`ConversationDoc::derive`] as the live projection), and each finished
-//! document is written once, with large unordered inserts; ledger
+//! document is written once, encoded straight to BSON bytes, with large
+//! unordered inserts sent several at once; ledger
 //! accounts and entries, and the rollups, are computed from what was folded
 //! (the same rules as [`LedgerBook`](crate::ledger_book::LedgerBook) and
 //! [`Rollups`]) and written whole. Messages are read and decoded on other

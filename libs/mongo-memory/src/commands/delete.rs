@@ -46,9 +46,7 @@ pub fn run(request: &Request<'_>) -> Result<Document, CommandError> {
 }
 
 fn parse_statement(statement: &Document) -> Result<(Selection, Option<usize>), CommandError> {
-    let mut wrapped = doc! { "delete": 1 };
-    wrapped.extend(statement.clone());
-    fields::check(&wrapped, STATEMENT_FIELDS, &["collation"])?;
+    fields::check_fields("delete", statement.iter(), STATEMENT_FIELDS, &["collation"])?;
     let filter = fields::optional_document(statement, "q")?.ok_or_else(|| {
         CommandError::bad_value("BSON field 'delete.deletes.q' is missing but a required field")
     })?;

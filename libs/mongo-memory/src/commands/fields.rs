@@ -51,7 +51,17 @@ pub fn check(command: &Document, known: &[&str], unsupported: &[&str]) -> Result
         .next()
         .map(String::as_str)
         .unwrap_or_default();
-    for (field, value) in command.iter().skip(1) {
+    check_fields(name, command.iter().skip(1), known, unsupported)
+}
+
+/// [`check`] of `fields`, named in errors as fields of `name`.
+pub fn check_fields<'a>(
+    name: &str,
+    fields: impl Iterator<Item = (&'a String, &'a Bson)>,
+    known: &[&str],
+    unsupported: &[&str],
+) -> Result<(), CommandError> {
+    for (field, value) in fields {
         if unsupported.contains(&field.as_str()) {
             if is_default(field, value) {
                 continue;

@@ -85,9 +85,12 @@ pub fn run(request: &Request<'_>) -> Result<Document, CommandError> {
 }
 
 fn run_statement(target: &mut Collection, statement: &Document) -> Result<Outcome, CommandError> {
-    let mut wrapped = doc! { "update": 1 };
-    wrapped.extend(statement.clone());
-    fields::check(&wrapped, STATEMENT_FIELDS, STATEMENT_UNSUPPORTED)?;
+    fields::check_fields(
+        "update",
+        statement.iter(),
+        STATEMENT_FIELDS,
+        STATEMENT_UNSUPPORTED,
+    )?;
     let filter = fields::optional_document(statement, "q")?.ok_or_else(|| {
         CommandError::bad_value("BSON field 'update.updates.q' is missing but a required field")
     })?;

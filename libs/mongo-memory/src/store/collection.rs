@@ -103,7 +103,7 @@ impl Collection {
     /// Replaces the document at `seq`, keeping unique indexes consistent.
     pub fn replace(&mut self, seq: u64, document: Document) -> Result<(), CommandError> {
         let keys = self.unique_keys(&document, Some(seq))?;
-        if let Some(old) = self.docs.get(&seq).cloned() {
+        if let Some(old) = self.docs.remove(&seq) {
             self.remove_keys(&old, seq);
         }
         self.add_keys(keys, seq);
