@@ -263,14 +263,16 @@ async fn a_transcript_saved_under_the_calls_elevenlabs_id_lands_on_the_live_call
         .get_key_value(gateway::elevenlabs_ids::BUCKET)
         .await
         .expect("the bucket");
-    let deadline = tokio::time::Instant::now() + support::DEADLINE;
-    while ids.get("conv_relayed_1").await.ok().flatten().is_none() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the id was never recorded"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    // The last value first, if already written, then each new one.
+    let mut recorded = ids
+        .watch_with_history("conv_relayed_1")
+        .await
+        .expect("watch");
+    tokio::time::timeout(support::DEADLINE, recorded.next())
+        .await
+        .expect("the id was never recorded")
+        .expect("the watch ended")
+        .expect("a recorded id");
     let mut records = nats.subscribe(subject::SESSION_RECORD).await.expect("sub");
     nats.flush().await.expect("flush");
     let user = UserId::new();

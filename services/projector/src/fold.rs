@@ -21,7 +21,6 @@ use eventstore::{EventStore, LogMessage, ReplayFrom, StreamName};
 use futures::{StreamExt, TryStreamExt};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Document, RawDocumentBuf};
-use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -391,12 +390,12 @@ fn split<T>(mut items: Vec<T>, parts: usize) -> Vec<Vec<T>> {
 /// Inserts `documents` into the empty collection `name`, unordered, in
 /// [`CONCURRENT_INSERTS`] commands sent at once, so the server decodes
 /// them on several cores.
-async fn insert_all<T: Serialize + Send + Sync>(
+async fn insert_all(
     db: &mongodb::Database,
     name: &str,
-    documents: Vec<T>,
+    documents: Vec<Document>,
 ) -> Result<(), Error> {
-    let collection = db.collection::<T>(name);
+    let collection = db.collection::<Document>(name);
     let commands = split(documents, CONCURRENT_INSERTS)
         .into_iter()
         .map(|part| collection.insert_many(part).ordered(false).into_future());
